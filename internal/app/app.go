@@ -1,0 +1,132 @@
+// Package app wires ketacare together: it opens and migrates the database,
+// builds the HTTP server and runs it (and its background work) until the
+// context ends, then shuts down gracefully, draining requests.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ketacare/ketacare/internal/server"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+// Config is what `ketacare serve` is given.
+type Config struct {
+	Addr          string // 127.0.0.1:8080 by default; :0 picks a free port
+	DB            string // sqlite:PATH or postgres://...
+	MLLPAddr      string // off when empty
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	SecureCookies bool
+	Logger        *slog.Logger
+}
+
+// App is a running ketacare.
+type App struct {
+	cfg    Config
+	DB     *store.DB
+	Server *server.Server
+	http   *http.Server
+	ln     net.Listener
+	log    *slog.Logger
+}
+
+// Open prepares the database (migrating it, creating the default clinic and
+// the first protocol version) and binds the listener. The server refuses to
+// start on a schema it does not know exactly.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	db, err := Prepare(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(server.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		SecureCookies: cfg.SecureCookies, Logger: cfg.Logger}, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	a := &App{cfg: cfg, DB: db, Server: srv, ln: ln, log: cfg.Logger}
+	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	return a, nil
+}
+
+// Prepare opens the database, applies migrations and seeds what every
+// database needs: the default clinic and the shipped protocol.
+func Prepare(ctx context.Context, dsn string) (*store.DB, error) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database schema: %w", err)
+	}
+	if _, err := db.EnsureDefaultClinic(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.EnsureProtocol(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the server's base URL.
+func (a *App) URL() string { return "http://" + a.Addr() }
+
+// Run serves until ctx ends, then stops accepting, drains requests and
+// background work (up to 15 s) and returns.
+func (a *App) Run(ctx context.Context) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Server.Housekeeping(bg) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	a.log.Info("ketacare listening", "addr", a.URL())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if serr := a.http.Shutdown(shutCtx); serr != nil && err == nil {
+		err = serr
+	}
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,371 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/auth"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+type ctxKey int
+
+const (
+	actorKey ctxKey = iota
+	sessionKey
+	requestIDKey
+)
+
+// actorFrom returns the signed-in actor, or nil.
+func actorFrom(r *http.Request) *ketacare.Actor {
+	a, _ := r.Context().Value(actorKey).(*ketacare.Actor)
+	return a
+}
+
+// mustActor returns the signed-in actor of a route whose policy requires
+// one.
+func mustActor(r *http.Request) ketacare.Actor {
+	if a := actorFrom(r); a != nil {
+		return *a
+	}
+	panic("server: route without a signed-in actor reached a handler that needs one")
+}
+
+func sessionFrom(r *http.Request) *store.AuthSession {
+	s, _ := r.Context().Value(sessionKey).(*store.AuthSession)
+	return s
+}
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// clientAddr is the client's IP address.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// anonymous is the actor for audit entries of requests without a sign-in.
+func anonymous(r *http.Request) ketacare.Actor {
+	return ketacare.Actor{ClientAddr: clientAddr(r), RequestID: requestID(r)}
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = auth.RandomToken(9)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// statusWriter records the status code and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	size   int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.size += n
+	return n, err
+}
+
+// Flush lets server-sent events through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe logs each request and records its metrics by route pattern. Logs
+// carry the request id, the route pattern (never the path with its ids or
+// the query), status and duration: no patient data, no secrets.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		pattern := r.Pattern
+		if pattern == "" || pattern == "/" {
+			pattern = "unmatched"
+		}
+		s.metrics.observe(pattern, sw.status, d)
+		if strings.HasPrefix(pattern, "GET /static/") || pattern == "GET /healthz" || pattern == "GET /metrics" {
+			return
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), level, "request", slog.String("request_id", requestID(r)), slog.String("route", pattern),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.size), slog.Duration("duration", d))
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", requestID(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				http.Error(w, "Internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders are set on every response. Nothing is cached unless a
+// handler says otherwise (static files do): pages and API answers carry
+// patient data.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+const sessionCookie = "kc_session"
+
+// wrap puts one route behind its policy: who the caller is (session cookie
+// or bearer token), whether the policy lets them in (denials audited), the
+// CSRF check on unsafe methods, and idempotency for create endpoints.
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, err := s.authenticate(w, r, rt)
+		if err == nil {
+			err = s.authorize(r, rt)
+		}
+		if err == nil && rt.Surface != Bare && unsafeMethod(r.Method) {
+			err = s.checkCSRF(r, rt)
+		}
+		if err == nil {
+			if rt.Idempotent && r.Header.Get("Idempotency-Key") != "" {
+				err = s.idempotent(w, r, rt.Handle)
+			} else {
+				err = rt.Handle(w, r)
+			}
+		}
+		if err != nil {
+			s.renderError(w, r, rt.Surface, err)
+		}
+	})
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// authenticate finds the caller from a bearer token or the session cookie
+// and puts the actor in the request's context.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt Route) (*http.Request, error) {
+	if rt.Policy.IsPublic() && rt.Surface == Bare {
+		return r, nil
+	}
+	var user ketacare.User
+	var sess *store.AuthSession
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return r, ketacare.Errorf(ketacare.EUNAUTHORIZED, "Authorization must be a Bearer token.")
+		}
+		u, err := s.db.TokenUser(r.Context(), auth.HashToken(strings.TrimSpace(token)))
+		if err != nil {
+			if ketacare.ErrorCode(err) == ketacare.EUNAUTHORIZED {
+				_ = s.db.Audit(r.Context(), store.Event{Actor: anonymous(r), Action: "token.refused", Outcome: "denied", Detail: rt.Method + " " + rt.Path})
+			}
+			return r, err
+		}
+		user = u
+	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		st, u, err := s.db.SessionUser(r.Context(), auth.HashToken(c.Value), s.cfg.SessionIdle, s.cfg.SessionMax)
+		switch ketacare.ErrorCode(err) {
+		case "":
+			user, sess = u, &st
+		case ketacare.EUNAUTHORIZED:
+			s.clearCookie(w, r, sessionCookie)
+			return r, nil // signed out: public routes still work
+		default:
+			return r, err
+		}
+	} else {
+		return r, nil
+	}
+	a := &ketacare.Actor{UserID: user.ID, Email: user.Email, Name: user.Name, Role: user.Role, ClinicIDs: user.ClinicIDs,
+		PatientID: user.PatientID, ClientAddr: clientAddr(r), RequestID: requestID(r)}
+	ctx := context.WithValue(r.Context(), actorKey, a)
+	if sess != nil {
+		ctx = context.WithValue(ctx, sessionKey, sess)
+	}
+	return r.WithContext(ctx), nil
+}
+
+// authorize applies the route's policy; every refusal is audited.
+func (s *Server) authorize(r *http.Request, rt Route) error {
+	if rt.Policy.IsPublic() {
+		return nil
+	}
+	a := actorFrom(r)
+	if a == nil {
+		if rt.Surface == API {
+			_ = s.db.Audit(r.Context(), store.Event{Actor: anonymous(r), Action: "http.unauthenticated", Outcome: "denied", Detail: rt.Method + " " + rt.Path})
+		}
+		return ketacare.Errorf(ketacare.EUNAUTHORIZED, "Please sign in.")
+	}
+	if !rt.Policy.Allows(a.Role) {
+		if err := s.db.Audit(r.Context(), store.Event{Actor: *a, Action: "http.forbidden", Outcome: "denied", Detail: rt.Method + " " + rt.Path}); err != nil {
+			return err
+		}
+		return ketacare.Errorf(ketacare.EFORBIDDEN, "Your role (%s) may not do this.", a.Role)
+	}
+	return nil
+}
+
+// checkCSRF requires the session's CSRF token on every unsafe request made
+// with a session cookie: as the form field csrf_token or the X-CSRF-Token
+// header. Before sign-in (the login form), a cookie holds the token. Bearer
+// token requests carry no ambient credentials and need none.
+func (s *Server) checkCSRF(r *http.Request, rt Route) error {
+	if r.Header.Get("Authorization") != "" {
+		return nil
+	}
+	want := ""
+	if sess := sessionFrom(r); sess != nil {
+		want = sess.CSRFToken
+	} else if c, err := r.Cookie(preCSRFCookie); err == nil {
+		want = c.Value
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" && rt.Surface == Web {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+		got = r.PostFormValue("csrf_token")
+	}
+	if want == "" || !auth.EqualTokens(got, want) {
+		a := anonymous(r)
+		if x := actorFrom(r); x != nil {
+			a = *x
+		}
+		_ = s.db.Audit(r.Context(), store.Event{Actor: a, Action: "http.csrf", Outcome: "denied", Detail: rt.Method + " " + rt.Path})
+		return ketacare.Errorf(ketacare.EFORBIDDEN, "The form has expired or did not come from ketacare. Go back, reload the page and try again.")
+	}
+	return nil
+}
+
+const maxFormBytes = 1 << 20
+
+// bufferedWriter holds a response so it can be stored before it is sent.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// idempotent runs a create handler once per Idempotency-Key: a retry with
+// the same key and body gets the first response and creates nothing; the
+// same key with another body is refused with 422.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFunc) error {
+	a := mustActor(r)
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return ketacare.Errorf(ketacare.EINVALID, "Idempotency-Key must be 200 characters or fewer.")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxFormBytes))
+	if err != nil {
+		return ketacare.Errorf(ketacare.EINVALID, "The request body is too large.")
+	}
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
+	hash := hex.EncodeToString(sum[:])
+	stored, err := s.db.BeginIdempotent(r.Context(), a.UserID, key, hash)
+	if err != nil {
+		return err
+	}
+	if stored != nil {
+		w.Header().Set("Content-Type", stored.ContentType)
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(stored.Status)
+		_, err := io.WriteString(w, stored.Body)
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	buf := &bufferedWriter{header: w.Header()}
+	herr := h(buf, r)
+	status := buf.status
+	if herr != nil {
+		status = 500 // frees the key; the error is rendered by the caller
+	}
+	// The change is committed; if recording the response fails, a retry
+	// would repeat it, so say so rather than pretend.
+	if err := s.db.FinishIdempotent(context.WithoutCancel(r.Context()), a.UserID, key,
+		store.StoredResponse{Status: status, ContentType: w.Header().Get("Content-Type"), Body: buf.body.String()}); err != nil {
+		s.log.Error("recording idempotent response", "request_id", requestID(r), "err", err)
+	}
+	if herr != nil {
+		return herr
+	}
+	w.WriteHeader(buf.status)
+	_, err = buf.body.WriteTo(w)
+	return err
+}

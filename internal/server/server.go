@@ -1,0 +1,94 @@
+// Package server is ketacare's HTTP surface: the web UI for staff and
+// patients, the JSON API under /api/v1, and health and metrics endpoints.
+// Every route is declared once in the route table (routes.go) with the
+// policy saying who may use it; handlers return errors, and one function
+// per surface turns an error into a response.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ketacare/ketacare/internal/auth"
+	"github.com/ketacare/ketacare/internal/store"
+	"github.com/ketacare/ketacare/internal/web"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	// SessionIdle and SessionMax end a browser session after inactivity and
+	// after its absolute lifetime.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// SecureCookies marks cookies Secure even when the request did not
+	// arrive over TLS (ketacare behind a TLS-terminating proxy).
+	SecureCookies bool
+	Logger        *slog.Logger
+}
+
+// Server handles every HTTP request.
+type Server struct {
+	cfg     Config
+	db      *store.DB
+	log     *slog.Logger
+	pages   *web.Templates
+	routes  []Route
+	handler http.Handler
+	metrics *metrics
+
+	loginByAccount *auth.Throttle
+	loginByAddr    *auth.Throttle
+}
+
+// New builds the server and checks its route table.
+func New(cfg Config, db *store.DB) (*Server, error) {
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionMax == 0 {
+		cfg.SessionMax = 12 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pages, err := web.ParseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, db: db, log: cfg.Logger, pages: pages, metrics: newMetrics(),
+		loginByAccount: auth.NewThrottle(5, 15*time.Minute),
+		loginByAddr:    auth.NewThrottle(50, 15*time.Minute),
+	}
+	s.routes = s.routeTable()
+	mux, err := s.buildMux(s.routes)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.recoverPanics(s.withRequestID(s.observe(securityHeaders(mux))))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes returns the route table (for tests and documentation).
+func (s *Server) Routes() []Route { return s.routes }
+
+// Housekeeping removes expired sessions until ctx ends.
+func (s *Server) Housekeeping(ctx context.Context) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.db.DeleteExpiredSessions(ctx, s.cfg.SessionIdle, s.cfg.SessionMax); err != nil && ctx.Err() == nil {
+				s.log.Error("removing expired sessions", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/ketacare/ketacare"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// NewUser is an account to create; PasswordHash is already hashed.
+type NewUser struct {
+	Email        string
+	Name         string
+	Role         ketacare.Role
+	ClinicIDs    []int64 // empty: the default clinic
+	PatientID    int64
+	PasswordHash string
+}
+
+// CreateUser adds an account. Without clinics it joins the default clinic.
+func (db *DB) CreateUser(ctx context.Context, a ketacare.Actor, nu NewUser) (ketacare.User, error) {
+	u := ketacare.User{Email: strings.ToLower(strings.TrimSpace(nu.Email)), Name: strings.TrimSpace(nu.Name), Role: nu.Role, PatientID: nu.PatientID}
+	f := map[string]string{}
+	if !strings.Contains(u.Email, "@") || len(u.Email) > 200 || strings.ContainsAny(u.Email, " <>\"") {
+		f["email"] = "Enter an email address like name@example.com."
+	}
+	if u.Name == "" {
+		u.Name = u.Email
+	}
+	if !u.Role.Valid() {
+		f["role"] = "Choose a role: admin, prescriber, nurse, counsellor or patient."
+	}
+	if err := ketacare.FieldErrors(f); err != nil {
+		return u, err
+	}
+	err := db.Update(ctx, func(tx *Tx) error {
+		clinics := nu.ClinicIDs
+		if len(clinics) == 0 {
+			def, err := tx.defaultClinic(ctx)
+			if err != nil {
+				return err
+			}
+			if def == 0 {
+				return ketacare.Errorf(ketacare.ECONFLICT, "There is no clinic yet.")
+			}
+			clinics = []int64{def}
+		}
+		var patient any
+		if u.PatientID != 0 {
+			patient = u.PatientID
+		}
+		id, err := tx.insert(ctx, "INSERT INTO users (email, name, role, password_hash, patient_id, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			u.Email, u.Name, string(u.Role), nu.PasswordHash, patient, false, tx.Now)
+		if isUniqueViolation(err) {
+			return &ketacare.Error{Code: ketacare.ECONFLICT, Message: "An account with this email exists.",
+				Fields: map[string]string{"email": "An account with this email exists."}}
+		}
+		if err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt, u.ClinicIDs = id, tx.Now, clinics
+		for _, c := range clinics {
+			if _, err := tx.exec(ctx, "INSERT INTO user_clinics (user_id, clinic_id) VALUES (?, ?)", id, c); err != nil {
+				return ketacare.Errorf(ketacare.EINVALID, "Clinic %d does not exist.", c)
+			}
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: "user.create", ClinicID: clinics[0], Detail: "user " + itoa(id) + " role " + string(u.Role)})
+	})
+	return u, err
+}
+
+const userColumns = "id, email, name, role, password_hash, COALESCE(patient_id, 0), disabled, created_at"
+
+func (tx *Tx) scanUser(ctx context.Context, row *sql.Row) (ketacare.User, string, error) {
+	var u ketacare.User
+	var hash, role string
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &u.PatientID, &u.Disabled, &u.CreatedAt); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return u, "", notFound("Account")
+		}
+		return u, "", err
+	}
+	u.Role = ketacare.Role(role)
+	var err error
+	u.ClinicIDs, err = tx.userClinics(ctx, u.ID)
+	return u, hash, err
+}
+
+func (tx *Tx) userClinics(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := tx.query(ctx, "SELECT clinic_id FROM user_clinics WHERE user_id = ? ORDER BY clinic_id", userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// UserByEmail returns an account and its password hash.
+func (db *DB) UserByEmail(ctx context.Context, email string) (ketacare.User, string, error) {
+	var u ketacare.User
+	var hash string
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		u, hash, err = tx.scanUser(ctx, tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
+		return err
+	})
+	return u, hash, err
+}
+
+// User returns an account by id.
+func (db *DB) User(ctx context.Context, id int64) (ketacare.User, error) {
+	var u ketacare.User
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		u, _, err = tx.scanUser(ctx, tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
+		return err
+	})
+	return u, err
+}
+
+// Users lists every account by email.
+func (db *DB) Users(ctx context.Context) ([]ketacare.User, error) {
+	var out []ketacare.User
+	err := db.View(ctx, func(tx *Tx) error {
+		rows, err := tx.query(ctx, "SELECT id FROM users ORDER BY email")
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			u, _, err := tx.scanUser(ctx, tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SetUserDisabled disables or enables an account. Disabling ends all its
+// sessions; its API tokens stop working while it is disabled.
+func (db *DB) SetUserDisabled(ctx context.Context, a ketacare.Actor, id int64, disabled bool) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, "UPDATE users SET disabled = ? WHERE id = ?", disabled, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("Account")
+		}
+		action := "user.enable"
+		if disabled {
+			action = "user.disable"
+			if _, err := tx.exec(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", id); err != nil {
+				return err
+			}
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: action, Detail: "user " + itoa(id)})
+	})
+}
+
+// SetPassword replaces an account's password hash and ends its sessions.
+func (db *DB) SetPassword(ctx context.Context, a ketacare.Actor, id int64, hash string) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, id); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", id); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: "user.password", Detail: "user " + itoa(id)})
+	})
+}
