@@ -163,7 +163,7 @@ func Classify(p FollowupProtocol, in ClassificationInput) Classification {
 	})
 	from := time.Duration(p.CheckinFromHours) * time.Hour
 	for _, ci := range checkins {
-		if ci.Offset <= from {
+		if ci.Offset < from {
 			continue
 		}
 		var why []string

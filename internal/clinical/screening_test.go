@@ -1,6 +1,7 @@
 package clinical
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -347,5 +348,34 @@ func TestScreeningProtocolValidate(t *testing.T) {
 				t.Errorf("validate() = %v, want an error mentioning %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestProtocolSectionsJSONRoundTrip checks that the screening, follow-up
+// and callback sections survive being stored as JSON.
+func TestProtocolSectionsJSONRoundTrip(t *testing.T) {
+	roundTrip := func(name string, v, into any) {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, into); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	var s ScreeningProtocol
+	roundTrip("screening", defaultScreening(), &s)
+	if diff := cmp.Diff(defaultScreening(), s); diff != "" {
+		t.Errorf("screening (-want +got):\n%s", diff)
+	}
+	var f FollowupProtocol
+	roundTrip("followup", defaultFollowup(), &f)
+	if diff := cmp.Diff(defaultFollowup(), f); diff != "" {
+		t.Errorf("followup (-want +got):\n%s", diff)
+	}
+	var c CallbackProtocol
+	roundTrip("callback", defaultCallback(), &c)
+	if diff := cmp.Diff(defaultCallback(), c); diff != "" {
+		t.Errorf("callback (-want +got):\n%s", diff)
 	}
 }

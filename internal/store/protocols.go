@@ -73,15 +73,14 @@ func (tx *Tx) saveProtocol(ctx context.Context, a ketacare.Actor, p clinical.Pro
 		return ProtocolVersion{}, err
 	}
 	v := ProtocolVersion{Version: last + 1, Protocol: p, Document: string(doc), Reason: reason, CreatedBy: a.UserID, Author: a.Email, CreatedAt: tx.Now}
-	if _, err := tx.exec(ctx, "INSERT INTO protocol_versions (version, document, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-		v.Version, v.Document, v.Reason, v.CreatedBy, v.CreatedAt); err != nil {
+	if _, err := tx.exec(ctx, "INSERT INTO protocol_versions (version, document, reason, author, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+		v.Version, v.Document, v.Reason, v.Author, v.CreatedBy, v.CreatedAt); err != nil {
 		return v, err
 	}
 	return v, tx.Audit(ctx, Event{Actor: a, Action: "protocol.save", Detail: fmt.Sprintf("version %d", v.Version)})
 }
 
-const protocolQuery = `SELECT p.version, p.document, p.reason, p.created_by, COALESCE(u.email, 'system'), p.created_at
-	FROM protocol_versions p LEFT JOIN users u ON u.id = p.created_by`
+const protocolQuery = `SELECT p.version, p.document, p.reason, p.created_by, p.author, p.created_at FROM protocol_versions p`
 
 func scanProtocol(s interface{ Scan(...any) error }) (ProtocolVersion, error) {
 	var v ProtocolVersion

@@ -51,7 +51,7 @@ func (db *DB) SessionUser(ctx context.Context, idHash string, idle, max time.Dur
 	if err != nil {
 		return s, u, err
 	}
-	if u.Disabled || now.Sub(s.LastSeenAt) > idle || now.Sub(s.CreatedAt) > max {
+	if u.Disabled || now.Sub(s.LastSeenAt) >= idle || now.Sub(s.CreatedAt) >= max {
 		_ = db.DeleteSession(ctx, idHash)
 		return s, u, ketacare.Errorf(ketacare.EUNAUTHORIZED, "Your session has ended. Please sign in again.")
 	}

@@ -89,6 +89,7 @@ CREATE TABLE protocol_versions (
     version     INTEGER PRIMARY KEY,
     document    TEXT NOT NULL,
     reason      TEXT NOT NULL,
+    author      TEXT NOT NULL,
     created_by  INTEGER NOT NULL,
     created_at  TIMESTAMP NOT NULL
 );
