@@ -59,9 +59,18 @@ func Load(ctx context.Context, db *store.DB) ([]Account, error) {
 		}
 	}
 	actor := ketacare.Actor{UserID: admin.ID, Email: admin.Email, Role: admin.Role, ClinicIDs: admin.ClinicIDs}
+	var ids []int64
 	for _, p := range patients {
-		if _, err := db.CreatePatient(ctx, actor, p); err != nil {
+		created, err := db.CreatePatient(ctx, actor, p)
+		if err != nil {
 			return nil, fmt.Errorf("demo patient %s: %w", p.FamilyName, err)
+		}
+		ids = append(ids, created.ID)
+	}
+	// Each capability adds its part of the demo clinic, in pathway order.
+	for _, load := range []func(context.Context, *store.DB, []int64) error{loadScreening, loadMonitoring, loadFollowup, loadCallbacks} {
+		if err := load(ctx, db, ids); err != nil {
+			return nil, err
 		}
 	}
 	return Accounts, nil

@@ -94,7 +94,12 @@ func (s *Server) routeTable() []Route {
 
 // capabilityRoutes collects the routes of each clinical capability.
 func (s *Server) capabilityRoutes() [][]Route {
-	return [][]Route{}
+	return [][]Route{
+		s.screeningRoutes(),
+		s.monitoringRoutes(),
+		s.followupRoutes(),
+		s.callbackRoutes(),
+	}
 }
 
 // buildMux registers every route behind its policy. A route without a

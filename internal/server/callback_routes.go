@@ -1,0 +1,6 @@
+package server
+
+// callbackRoutes are the routes of the callback capability.
+func (s *Server) callbackRoutes() []Route {
+	return nil
+}

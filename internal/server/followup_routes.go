@@ -1,0 +1,6 @@
+package server
+
+// followupRoutes are the routes of the followup capability.
+func (s *Server) followupRoutes() []Route {
+	return nil
+}

@@ -1,0 +1,1 @@
+-- Dosing sessions, observations and alerts.

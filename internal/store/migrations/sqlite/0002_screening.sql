@@ -1,0 +1,1 @@
+-- Screening, consent and treatment plans.

@@ -1,0 +1,1 @@
+-- Follow-up check-ins, classification and clinician reviews.
