@@ -5,6 +5,21 @@ import (
 	"github.com/ketacare/ketacare/internal/audit"
 )
 
+// samples holds one value of each page's struct, by template name: the
+// template test renders every template with its sample, so a template that
+// refers to a missing field fails the tests, not a clinician.
+var samples = map[string]any{}
+
+// sample registers a page struct for a template; call it from a package
+// variable beside the struct: var _ = sample("name", NamePage{...}).
+func sample(name string, v any) bool {
+	samples[name] = v
+	return true
+}
+
+// Samples returns the registered page samples.
+func Samples() map[string]any { return samples }
+
 // Base is what every page carries: its title, who is signed in, the CSRF
 // token for its forms and a one-off message.
 type Base struct {
@@ -156,3 +171,16 @@ type ProtocolPage struct {
 	Reason   string
 	Errors   ErrorSummary
 }
+
+var (
+	_ = sample("error", ErrorPage{Status: 404, Message: "Not found."})
+	_ = sample("login", LoginPage{Errors: ErrorSummary{Message: "x", Fields: map[string]string{"email": "x"}}})
+	_ = sample("home", HomePage{Base: Base{User: &ketacare.Actor{Role: ketacare.RoleAdmin}}, ClinicNames: []string{"Main"}})
+	_ = sample("patients", PatientsPage{Patients: []ketacare.Patient{{ID: 1}}, PrevURL: "/p", NextURL: "/n"})
+	_ = sample("patient_new", PatientFormPage{Sexes: ketacare.Sexes, Errors: ErrorSummary{Fields: map[string]string{"sex": "x"}}})
+	_ = sample("patient", PatientPage{Patient: ketacare.Patient{ID: 1}})
+	_ = sample("admin_clinics", ClinicsPage{Clinics: []ketacare.Clinic{{ID: 1}}})
+	_ = sample("admin_users", UsersPage{Users: []ketacare.User{{ID: 1, ClinicIDs: []int64{1}}}, ClinicNames: map[int64]string{1: "Main"}, Roles: ketacare.Roles, Clinics: []ketacare.Clinic{{ID: 1}}})
+	_ = sample("admin_audit", AuditPage{Entries: []audit.Entry{{Seq: 1}}, NextURL: "/n"})
+	_ = sample("admin_protocol", ProtocolPage{Base: Base{User: &ketacare.Actor{Role: ketacare.RoleAdmin}}, History: []ProtocolVersionSummary{{Version: 1}}, From: 1, To: 2, Changes: []ProtocolChange{{Path: "a"}}})
+)

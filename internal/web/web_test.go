@@ -1,0 +1,72 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ketacare/ketacare"
+)
+
+// TestEveryTemplateRenders executes every page template against its page
+// struct, signed out and signed in as each role.
+func TestEveryTemplateRenders(t *testing.T) {
+	pages, err := ParseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range pages.Names() {
+		v, ok := Samples()[name]
+		if !ok {
+			t.Errorf("template %s has no sample page struct: register one with sample()", name)
+			continue
+		}
+		var sb strings.Builder
+		if err := pages.Render(&sb, name, v); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		html := sb.String()
+		if strings.Contains(html, "<no value>") {
+			t.Errorf("%s renders <no value>", name)
+		}
+		if regexp.MustCompile(`(?i)<script[^>]*>[^<]+</script>|\sstyle=|\son[a-z]+=`).MatchString(html) {
+			t.Errorf("%s has inline script, style or event handler (the CSP forbids them)", name)
+		}
+		if regexp.MustCompile(`(?i)(src|href)="(https?:)?//`).MatchString(html) {
+			t.Errorf("%s loads something from another site", name)
+		}
+	}
+	for name := range Samples() {
+		if _, ok := pages.pages[name]; !ok {
+			t.Errorf("sample %s has no template", name)
+		}
+	}
+	for _, r := range ketacare.Roles {
+		var sb strings.Builder
+		if err := pages.Render(&sb, "home", HomePage{Base: Base{User: &ketacare.Actor{Role: r, Email: "x@example.com"}}}); err != nil {
+			t.Errorf("home as %s: %v", r, err)
+		}
+	}
+}
+
+func TestStaticFilesAreHashed(t *testing.T) {
+	u := StaticURL("app.css")
+	if !regexp.MustCompile(`^/static/[0-9a-f]{12}/app\.css$`).MatchString(u) {
+		t.Fatalf("StaticURL = %q", u)
+	}
+	rec := httptest.NewRecorder()
+	StaticHandler().ServeHTTP(rec, httptest.NewRequest("GET", u, nil))
+	body, _ := io.ReadAll(rec.Body)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") || len(body) == 0 {
+		t.Fatalf("GET %s: %d %q", u, rec.Code, rec.Header().Get("Cache-Control"))
+	}
+	rec = httptest.NewRecorder()
+	StaticHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/static/000000000000/nope.css", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("missing file: %d", rec.Code)
+	}
+}
