@@ -13,8 +13,8 @@ import (
 
 // Handler receives the vital signs of each accepted message.
 //
-// HandleVitals is called once per message, concurrently for different
-// connections. Returning nil acknowledges the message with AA; returning an
+// HandleVitals is called once per accepted message, even one without a
+// usable reading (only Unmapped), concurrently for different connections. Returning nil acknowledges the message with AA; returning an
 // error acknowledges it with AE and the error's text, and the monitor may
 // send it again. The error text is logged and sent to the monitor, so it
 // must not contain patient identifiers. A panic is logged and answered with

@@ -6,9 +6,13 @@ import (
 	"time"
 )
 
-// ParseTime parses an HL7 timestamp (TS/DTM) of the form
-// YYYYMMDDHHMM[SS[.S+]][+/-ZZZZ], precise to at least the minute, as vital
-// signs need. A value without a zone is read in loc (UTC when loc is nil).
+// ParseTime parses an HL7 timestamp (TS/DTM) precise to at least the
+// minute, as vital signs need:
+//
+//	YYYYMMDDHHMM[SS[.S...]][+ZZZZ or -ZZZZ]
+//
+// A value without a zone is read in loc (UTC when loc is nil). Years
+// before 1900 are rejected.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	t, _, err := parseTime(s, loc)
 	return t, err
@@ -64,7 +68,7 @@ func parseTime(s string, loc *time.Location) (t time.Time, zoned bool, err error
 	if len(digits) == 14 {
 		sec = atoi(digits[12:14])
 	}
-	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+	if year < 1900 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false, fmt.Errorf("timestamp %q: not a valid date and time", clip(s))
 	}
 	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)

@@ -44,7 +44,9 @@ type Vitals struct {
 
 	// Unmapped lists the observations with a value that were not used, as
 	// their OBX-3 "code^text^system"; for a known code, a reason follows,
-	// such as "150021^MDC_PRESS_BLD_NONINV_SYS^MDC: status P".
+	// such as "150021^MDC_PRESS_BLD_NONINV_SYS^MDC: status P". Readings
+	// set aside for a preferred source of the same vital sign are not
+	// listed.
 	Unmapped []string
 }
 
@@ -55,7 +57,10 @@ type Vitals struct {
 //
 // Observations are mapped by code: LOINC (8867-4 pulse, 9279-1 respiration,
 // 2708-6 and 59408-5 SpO2, 8480-6 systolic, 8462-4 diastolic, 8310-5
-// temperature) and the IEEE 11073 MDC codes monitors send (see mdcCodes).
+// temperature) and the IEEE 11073 MDC codes monitors send: 147842 ECG
+// heart rate, 149530 pulse-oximeter and 149546 cuff pulse rate, 150456
+// SpO2, 151562, 151578, 151594 and 151658 respiration rates, 150021/150022
+// and 150301/150302 cuff pressures, 150344, 150364 and 150368 temperatures.
 // The alternate code of OBX-3 (components 4-6) is tried when the first one
 // is not known. An MDC code whose MDC_ mnemonic names another measurement is
 // not trusted and is reported in Unmapped.
@@ -351,18 +356,8 @@ var units = map[string]unit{
 // convert checks the unit in OBX-6 against the vital sign and converts the
 // value to the unit Vitals uses.
 func convert(k vital, value float64, f Field) (float64, error) {
-	code, label := strings.TrimSpace(f.Component(1)), strings.TrimSpace(f.Component(2))
-	u, known := noUnit, code == "" && label == ""
-	for _, s := range []string{code, label} {
-		if got, ok := units[strings.ToLower(s)]; ok && s != "" && !known {
-			u, known = got, true
-		}
-	}
-	shown := code
-	if shown == "" {
-		shown = label
-	}
-	if !known {
+	u, shown, ok := unitOf(f)
+	if !ok {
 		return 0, fmt.Errorf("unit %q is not supported", clip(shown))
 	}
 	switch {
@@ -379,6 +374,25 @@ func convert(k vital, value float64, f Field) (float64, error) {
 		return 0, errors.New("temperature without a unit (Celsius or Fahrenheit?)")
 	}
 	return 0, fmt.Errorf("unit %q does not fit %v", clip(shown), k)
+}
+
+// unitOf reads the unit in OBX-6 from its code, else its text. It returns
+// noUnit when both are empty and ok false when neither is known; shown is
+// the unit as sent, for messages.
+func unitOf(f Field) (u unit, shown string, ok bool) {
+	code, label := strings.TrimSpace(f.Component(1)), strings.TrimSpace(f.Component(2))
+	if code == "" && label == "" {
+		return noUnit, "", true
+	}
+	for _, s := range []string{code, label} {
+		if u, ok := units[strings.ToLower(s)]; ok && s != "" {
+			return u, s, true
+		}
+	}
+	if code == "" {
+		return 0, label, false
+	}
+	return 0, code, false
 }
 
 // mapping says which vital sign a code gives, and how much it is preferred
