@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 )
@@ -16,8 +17,15 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s exists: choose a new file", path)
 	}
-	// VACUUM INTO reads one snapshot of the database while writers go on.
-	if _, err := db.write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+	// VACUUM INTO reads one snapshot of the database (a read transaction in
+	// WAL mode) while the writer goes on. It runs on a connection of its
+	// own: the read pool is query-only, and the writer must stay free.
+	conn, err := sql.Open("sqlite", "file:"+db.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil
