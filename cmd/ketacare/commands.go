@@ -135,6 +135,10 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 		fs.DurationVar(&cfg.SessionIdle, "session-idle", 30*time.Minute, "sign out after this long without activity")
 		fs.DurationVar(&cfg.SessionMax, "session-max", 12*time.Hour, "sign out this long after signing in, whatever the activity")
 		fs.BoolVar(&cfg.SecureCookies, "secure-cookies", false, "mark cookies Secure (set when a TLS proxy is in front)")
+		fs.IntVar(&cfg.PublicRateLimit, "public-rate-limit", 10, "public callback requests per minute per address (0 turns the public limits off)")
+		fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "mail server for follow-up emails: smtp://user:pass@host:port (STARTTLS when offered) or smtps://...; emails wait in the outbox when empty")
+		fs.StringVar(&cfg.MailFrom, "mail-from", "ketacare@localhost", "sender address of follow-up emails")
+		fs.StringVar(&cfg.BaseURL, "base-url", "", "address patients reach ketacare at, for links in emails (http://ADDR when empty)")
 		withDemo := fs.Bool("demo", demoDefault, "load the demo clinic (synthetic staff and patients)")
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 		return func(ctx context.Context, e *env) error {
@@ -158,7 +162,9 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 				for _, acc := range accounts {
 					fmt.Fprintf(e.stdout, "  %-12s %s\n", acc.Role, acc.Email)
 				}
+				fmt.Fprintf(e.stdout, "  %-12s %s (reads their own timeline)\n", "patient", demo.PatientAccountEmail)
 				fmt.Fprintln(e.stdout, "\nAll patients are synthetic. Press Ctrl-C to stop.")
+				go demo.Simulate(ctx, a.Monitoring, cfg.Logger) // a dosing session in progress, observed every 20 s
 			}
 			return a.Run(ctx)
 		}

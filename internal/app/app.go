@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ketacare/ketacare/internal/live"
+	"github.com/ketacare/ketacare/internal/monitoring"
 	"github.com/ketacare/ketacare/internal/server"
 	"github.com/ketacare/ketacare/internal/store"
 )
@@ -25,7 +27,15 @@ type Config struct {
 	SessionIdle   time.Duration
 	SessionMax    time.Duration
 	SecureCookies bool
-	Logger        *slog.Logger
+	// PublicRateLimit: public callback requests per minute per address (0 off).
+	PublicRateLimit int
+	Logger          *slog.Logger
+	// Clock replaces the database's clock (tests); time.Now when nil.
+	Clock func() time.Time
+	// SMTPURL (smtp://user:pass@host:port) and MailFrom send the follow-up
+	// emails; without SMTPURL they wait in the outbox. BaseURL starts the
+	// links in them (http://Addr when empty).
+	SMTPURL, MailFrom, BaseURL string
 }
 
 // App is a running ketacare.
@@ -33,9 +43,12 @@ type App struct {
 	cfg    Config
 	DB     *store.DB
 	Server *server.Server
-	http   *http.Server
-	ln     net.Listener
-	log    *slog.Logger
+	// Monitoring is the dosing-session monitoring service (live events,
+	// background checks, the HL7 v2 listener).
+	Monitoring *monitoring.Service
+	http       *http.Server
+	ln         net.Listener
+	log        *slog.Logger
 }
 
 // Open prepares the database (migrating it, creating the default clinic and
@@ -52,8 +65,18 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Clock != nil {
+		db.Now = cfg.Clock
+	}
+	mon := monitoring.New(db, live.NewBroker(cfg.Logger), monitoring.Config{Logger: cfg.Logger})
+	if cfg.MLLPAddr != "" {
+		if err := mon.ListenMLLP(cfg.MLLPAddr); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	srv, err := server.New(server.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		SecureCookies: cfg.SecureCookies, Logger: cfg.Logger}, db)
+		SecureCookies: cfg.SecureCookies, PublicRateLimit: cfg.PublicRateLimit, Logger: cfg.Logger, Monitoring: mon, BaseURL: cfg.BaseURL}, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -63,9 +86,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	a := &App{cfg: cfg, DB: db, Server: srv, ln: ln, log: cfg.Logger}
+	a := &App{cfg: cfg, DB: db, Server: srv, Monitoring: mon, ln: ln, log: cfg.Logger}
 	a.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
+	a.http.RegisterOnShutdown(mon.Broker().Close) // ends live event streams, so shutdown drains
 	return a, nil
 }
 
@@ -104,6 +128,12 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.Server.Housekeeping(bg) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Monitoring.Run(bg) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.Server.CallbackChecks(bg) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.runFollowup(bg) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()

@@ -39,6 +39,10 @@ type Env struct {
 type Options struct {
 	DSN    string // a fresh SQLite database when empty
 	Config func(*app.Config)
+	// SkipAccounts starts a server on a database that another Env already
+	// filled (a second process on the same PostgreSQL): no accounts are
+	// created, so Users and Tokens stay empty; use the first Env's tokens.
+	SkipAccounts bool
 }
 
 // Start boots a server for the test and stops it when the test ends.
@@ -81,6 +85,9 @@ func Start(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	for _, r := range []ketacare.Role{ketacare.RoleAdmin, ketacare.RolePrescriber, ketacare.RoleNurse, ketacare.RoleCounsellor} {
+		if opts.SkipAccounts {
+			break
+		}
 		u, err := a.DB.CreateUser(ctx, ketacare.Actor{Email: "test"}, store.NewUser{Email: string(r) + "@test.example", Name: "Test " + string(r), Role: r, PasswordHash: hash})
 		if err != nil {
 			t.Fatal(err)

@@ -30,9 +30,9 @@ var Accounts = []Account{
 }
 
 var patients = []ketacare.Patient{
-	{GivenName: "Alex", FamilyName: "Morgan", BirthDate: "1985-04-12", Sex: "female", NHSNumber: "9990000026", Phone: "07700 900001", Email: "alex.morgan@example.com"},
-	{GivenName: "Sam", FamilyName: "Okafor", BirthDate: "1972-11-03", Sex: "male", NHSNumber: "9990000034", Phone: "07700 900002"},
-	{GivenName: "Jordan", FamilyName: "Reid", BirthDate: "1999-07-28", Sex: "other", Phone: "07700 900003", Email: "jordan.reid@example.com"},
+	{GivenName: "Alex", FamilyName: "Morgan", BirthDate: "1985-04-12", Sex: "female", NHSNumber: "9990000026", Phone: "020 7946 0001", Email: "alex.morgan@example.com"},
+	{GivenName: "Sam", FamilyName: "Okafor", BirthDate: "1972-11-03", Sex: "male", NHSNumber: "9990000034", Phone: "020 7946 0002"},
+	{GivenName: "Jordan", FamilyName: "Reid", BirthDate: "1999-07-28", Sex: "other", Phone: "0113 496 0003", Email: "jordan.reid@example.com"},
 	{GivenName: "Priya", FamilyName: "Shah", BirthDate: "1960-01-19", Sex: "female", NHSNumber: "9990000042"},
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/ketacare/ketacare/internal/auth"
+	"github.com/ketacare/ketacare/internal/live"
+	"github.com/ketacare/ketacare/internal/monitoring"
 	"github.com/ketacare/ketacare/internal/store"
 	"github.com/ketacare/ketacare/internal/web"
 )
@@ -25,7 +27,16 @@ type Config struct {
 	// SecureCookies marks cookies Secure even when the request did not
 	// arrive over TLS (ketacare behind a TLS-terminating proxy).
 	SecureCookies bool
-	Logger        *slog.Logger
+	// PublicRateLimit is how many public callback requests one address may
+	// send per minute; 0 turns the public limits off.
+	PublicRateLimit int
+	Logger          *slog.Logger
+	// BaseURL is the address patients reach ketacare at, for the check-in
+	// links shown to staff; the request's host when empty.
+	BaseURL string
+	// Monitoring is the dosing-session monitoring service; one publishing
+	// on a broker of its own is made when nil.
+	Monitoring *monitoring.Service
 }
 
 // Server handles every HTTP request.
@@ -37,9 +48,12 @@ type Server struct {
 	routes  []Route
 	handler http.Handler
 	metrics *metrics
+	mon     *monitoring.Service
 
 	loginByAccount *auth.Throttle
 	loginByAddr    *auth.Throttle
+
+	callbacks *callbackGuard
 }
 
 // New builds the server and checks its route table.
@@ -57,11 +71,15 @@ func New(cfg Config, db *store.DB) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Monitoring == nil {
+		cfg.Monitoring = monitoring.New(db, live.NewBroker(cfg.Logger), monitoring.Config{Logger: cfg.Logger})
+	}
 	s := &Server{
-		cfg: cfg, db: db, log: cfg.Logger, pages: pages, metrics: newMetrics(),
+		cfg: cfg, db: db, log: cfg.Logger, pages: pages, metrics: newMetrics(), mon: cfg.Monitoring,
 		loginByAccount: auth.NewThrottle(5, 15*time.Minute),
 		loginByAddr:    auth.NewThrottle(50, 15*time.Minute),
 	}
+	s.callbacks = newCallbackGuard(cfg.PublicRateLimit)
 	s.routes = s.routeTable()
 	mux, err := s.buildMux(s.routes)
 	if err != nil {

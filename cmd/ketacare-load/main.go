@@ -1,0 +1,495 @@
+// Command ketacare-load measures ketacare's monitoring under load: many
+// simulated dosing sessions post observations over HTTP at once, while a
+// board listens to the clinic's server-sent events. It reports the
+// observations per second, the latency of the POSTs, and how long an alert
+// takes from the POST that raises it to the board.
+//
+// It only ever talks to a server on the loopback interface, and stops by
+// itself after -duration or -max observations.
+//
+// By default it starts ketacare in its own process on a fresh SQLite
+// database (synchronous=FULL, as in production). With -url and -db it
+// loads a server already running (for example `ketacare serve --db
+// sqlite:/tmp/load.db`): it prepares the sessions directly in that
+// database, and with -pid reports the server's resident memory.
+//
+//	go run ./cmd/ketacare-load -sessions 1000 -duration 30s
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/app"
+	"github.com/ketacare/ketacare/internal/auth"
+	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/live"
+	"github.com/ketacare/ketacare/internal/monitoring"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ketacare-load:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	sessions   int
+	duration   time.Duration
+	max        int64
+	alertEvery int
+	rate       float64
+	url        string
+	dsn        string
+	pid        int
+	idempotent bool
+	cpuProfile string
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("ketacare-load", flag.ContinueOnError)
+	var o options
+	fs.IntVar(&o.sessions, "sessions", 1000, "simulated dosing sessions, each posting observations in a loop")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load (after the warm-up)")
+	fs.Int64Var(&o.max, "max", 5_000_000, "stop after this many observations")
+	fs.IntVar(&o.alertEvery, "alert-every", 50, "every Nth observation of a session raises an alert (anxiety 9) and the next clears it")
+	fs.Float64Var(&o.rate, "rate", 0, "observations per second per session (0: as fast as answered)")
+	fs.StringVar(&o.url, "url", "", "base URL of a running server on the loopback interface (empty: start one in this process)")
+	fs.StringVar(&o.dsn, "db", "", "the running server's database (with -url), to prepare the sessions in")
+	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
+	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.sessions <= 0 || o.duration <= 0 {
+		return errors.New("-sessions and -duration must be positive")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	var db *store.DB
+	base := o.url
+	if base == "" {
+		dir, err := os.MkdirTemp("", "ketacare-load-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		a, err := app.Open(ctx, app.Config{Addr: "127.0.0.1:0", DB: "sqlite:" + filepath.Join(dir, "load.db"), Logger: log})
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- a.Run(sctx) }()
+		defer func() { cancel(); <-done }()
+		db, base = a.DB, a.URL()
+		o.pid = os.Getpid()
+		fmt.Fprintf(out, "server: in process, SQLite %s (WAL, synchronous=FULL)\n", a.DB.Path())
+	} else {
+		if err := loopbackOnly(base); err != nil {
+			return err
+		}
+		if o.dsn == "" {
+			return errors.New("-url needs -db, the server's database, to prepare the sessions")
+		}
+		var err error
+		if db, err = app.Prepare(ctx, o.dsn); err != nil {
+			return err
+		}
+		defer db.Close()
+		fmt.Fprintf(out, "server: %s, database %s\n", base, o.dsn)
+	}
+
+	start := time.Now()
+	token, clinic, sessions, err := prepare(ctx, db, o.sessions)
+	if err != nil {
+		return fmt.Errorf("preparing sessions: %w", err)
+	}
+	fmt.Fprintf(out, "prepared %d dosed sessions in %v\n", len(sessions), time.Since(start).Round(time.Millisecond))
+	return load(ctx, out, o, db, base, token, clinic, sessions)
+}
+
+// loopbackOnly refuses any server not on the loopback interface.
+func loopbackOnly(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("%s is not on the loopback interface: the load tool only targets 127.0.0.1", base)
+}
+
+// prepare creates a nurse with a token and n patients, each with a dosed
+// session (screened, consented and planned, as the dosing gate requires).
+func prepare(ctx context.Context, db *store.DB, n int) (token string, clinic int64, sessions []int64, err error) {
+	system := ketacare.Actor{Email: "load-tool", Role: ketacare.RoleAdmin}
+	suffix := auth.RandomToken(4)
+	mk := func(role ketacare.Role) (ketacare.Actor, error) {
+		u, err := db.CreateUser(ctx, system, store.NewUser{Email: fmt.Sprintf("load-%s-%s@load.invalid", role, strings.ToLower(suffix)),
+			Name: "Load " + string(role), Role: role, PasswordHash: "x"})
+		if err != nil {
+			return ketacare.Actor{}, err
+		}
+		return ketacare.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, ClinicIDs: u.ClinicIDs}, nil
+	}
+	nurse, err := mk(ketacare.RoleNurse)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	pres, err := mk(ketacare.RolePrescriber)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	admin, err := mk(ketacare.RoleAdmin)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	token = auth.NewAPIToken()
+	if _, err := db.CreateToken(ctx, system, nurse.UserID, "load", auth.HashToken(token)); err != nil {
+		return "", 0, nil, err
+	}
+	text, err := db.CurrentConsentText(ctx)
+	if err != nil {
+		if text, err = db.SaveConsentText(ctx, admin, "Consent text of the load test."); err != nil {
+			return "", 0, nil, err
+		}
+	}
+	mon := monitoring.New(db, live.NewBroker(slog.New(slog.DiscardHandler)), monitoring.Config{NoCache: true, Logger: slog.New(slog.DiscardHandler)})
+	sessions = make([]int64, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				id, err := prepareOne(ctx, db, mon, nurse, pres, text.Version, i)
+				if err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					return
+				}
+				sessions[i] = id
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return "", 0, nil, err
+	default:
+	}
+	return token, nurse.HomeClinic(), sessions, nil
+}
+
+func prepareOne(ctx context.Context, db *store.DB, mon *monitoring.Service, nurse, pres ketacare.Actor, consent, i int) (int64, error) {
+	p, err := db.CreatePatient(ctx, nurse, ketacare.Patient{GivenName: "Load", FamilyName: fmt.Sprintf("Patient %05d", i), BirthDate: "1980-01-01", Sex: "unknown"})
+	if err != nil {
+		return 0, err
+	}
+	sys, dia := 120, 78
+	if _, err := db.RecordAssessments(ctx, nurse, p.ID, []store.AssessmentInput{
+		{Instrument: "gad7", Answers: []int{0, 0, 0, 0, 0, 0, 0}},
+		{Instrument: "history", History: &store.HistoryAnswers{Systolic: &sys, Diastolic: &dia}},
+	}); err != nil {
+		return 0, err
+	}
+	c, err := db.SignConsent(ctx, nurse, p.ID, consent, "Load Patient")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := db.Countersign(ctx, pres, p.ID, c.ID); err != nil {
+		return 0, err
+	}
+	dose := 35.0
+	if _, _, err := db.SavePlan(ctx, pres, p.ID, store.PlanInput{Drug: "ketamine", Route: "iv", DoseMg: &dose, Sessions: 6, IntervalDays: 7, Reason: "load test"}); err != nil {
+		return 0, err
+	}
+	s, err := mon.OpenSession(ctx, nurse, p.ID, monitoring.OpenInput{})
+	if err != nil {
+		return 0, err
+	}
+	base := clinicalBaseline()
+	if _, err := mon.RecordObservation(ctx, nurse, s.ID, monitoring.ObservationInput{Observation: base, Source: monitoring.SourceAPI}); err != nil {
+		return 0, err
+	}
+	if _, err := mon.MarkDose(ctx, nurse, s.ID, nil, nil); err != nil {
+		return 0, err
+	}
+	return s.ID, nil
+}
+
+// observation is the JSON body a simulated session posts.
+type observation struct {
+	Systolic  int `json:"systolic"`
+	Diastolic int `json:"diastolic"`
+	Pulse     int `json:"pulse"`
+	SpO2      int `json:"spo2"`
+	RespRate  int `json:"respRate"`
+	Anxiety   int `json:"anxiety"`
+	MOAAS     int `json:"moaas"`
+}
+
+// stats collects latencies.
+type stats struct {
+	mu   sync.Mutex
+	post []time.Duration
+	// alert latency: from the POST that raised an alert to the board
+	alert []time.Duration
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := int(float64(len(d)-1) * p)
+	return d[i]
+}
+
+func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, token string, clinic int64, sessions []int64) error {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: o.sessions + 16, MaxIdleConnsPerHost: o.sessions + 16, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}}
+	var st stats
+	// sent records when the POST that should raise an alert was sent, by
+	// session: the board's alert.raised event is matched to it.
+	var sentMu sync.Mutex
+	sent := map[int64]time.Time{}
+
+	// The board.
+	boardCtx, stopBoard := context.WithCancel(ctx)
+	defer stopBoard()
+	boardReady := make(chan struct{})
+	var boardEvents atomic.Int64
+	go func() {
+		req, _ := http.NewRequestWithContext(boardCtx, "GET", fmt.Sprintf("%s/api/v1/clinics/%d/events", base, clinic), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := (&http.Client{}).Do(req)
+		if err != nil {
+			close(boardReady)
+			return
+		}
+		defer resp.Body.Close()
+		close(boardReady)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		typ := ""
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				typ = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: ") && typ == monitoring.EventAlertRaised:
+				now := time.Now()
+				var ev monitoring.AlertEvent
+				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) == nil && ev.Alert.Rule == "anxiety-critical" {
+					boardEvents.Add(1)
+					sentMu.Lock()
+					t0, ok := sent[ev.Alert.SessionID]
+					delete(sent, ev.Alert.SessionID)
+					sentMu.Unlock()
+					if ok {
+						st.mu.Lock()
+						st.alert = append(st.alert, now.Sub(t0))
+						st.mu.Unlock()
+					}
+				}
+			}
+		}
+	}()
+	<-boardReady
+
+	var total, failed atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(o.duration)
+	runCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var rss0 string
+	if o.pid != 0 {
+		rss0 = memory(o.pid)
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for i, sid := range sessions {
+		wg.Add(1)
+		go func(i int, sid int64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			var interval time.Duration
+			if o.rate > 0 {
+				interval = time.Duration(float64(time.Second) / o.rate)
+			}
+			local := make([]time.Duration, 0, 1024)
+			defer func() {
+				st.mu.Lock()
+				st.post = append(st.post, local...)
+				st.mu.Unlock()
+			}()
+			path := fmt.Sprintf("%s/api/v1/sessions/%d/observations", base, sid)
+			for n := 0; runCtx.Err() == nil; n++ {
+				if total.Load() >= o.max {
+					return
+				}
+				obs := observation{Systolic: 118 + rng.IntN(14), Diastolic: 74 + rng.IntN(10), Pulse: 66 + rng.IntN(20), SpO2: 96 + rng.IntN(4),
+					RespRate: 12 + rng.IntN(6), Anxiety: 1 + rng.IntN(3), MOAAS: 5}
+				raising := o.alertEvery > 0 && n%o.alertEvery == o.alertEvery-1
+				if raising {
+					obs.Anxiety = 9
+				}
+				body, _ := json.Marshal(obs)
+				req, _ := http.NewRequestWithContext(runCtx, "POST", path, bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/json")
+				if o.idempotent {
+					req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d-%d", sid, n))
+				}
+				t0 := time.Now()
+				if raising {
+					sentMu.Lock()
+					sent[sid] = t0
+					sentMu.Unlock()
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					if runCtx.Err() == nil {
+						failed.Add(1)
+						firstErr.CompareAndSwap(nil, err.Error())
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, resp.Status)
+					continue
+				}
+				local = append(local, time.Since(t0))
+				total.Add(1)
+				if interval > 0 {
+					select {
+					case <-runCtx.Done():
+					case <-time.After(interval):
+					}
+				}
+			}
+		}(i, sid)
+	}
+	// Memory at the peak of the load.
+	var rssPeak string
+	if o.pid != 0 {
+		go func() {
+			time.Sleep(o.duration / 2)
+			rssPeak = memory(o.pid)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	time.Sleep(200 * time.Millisecond) // the last events reach the board
+	stopBoard()
+
+	slices.Sort(st.post)
+	slices.Sort(st.alert)
+	fmt.Fprintf(out, "\nmachine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(out, "sessions: %d, duration %v, alert every %d observations per session\n", o.sessions, elapsed.Round(time.Millisecond), o.alertEvery)
+	fmt.Fprintf(out, "observations: %d stored (201), %d failed", total.Load(), failed.Load())
+	if e := firstErr.Load(); e != nil {
+		fmt.Fprintf(out, " (first: %v)", e)
+	}
+	fmt.Fprintf(out, "\nthroughput: %.0f observations/s\n", float64(total.Load())/elapsed.Seconds())
+	fmt.Fprintf(out, "POST latency: p50 %v, p90 %v, p99 %v, max %v\n", percentile(st.post, 0.5).Round(time.Microsecond),
+		percentile(st.post, 0.9).Round(time.Microsecond), percentile(st.post, 0.99).Round(time.Microsecond), percentile(st.post, 1).Round(time.Microsecond))
+	fmt.Fprintf(out, "alert to board (POST sent to event read): %d alerts, p50 %v, p99 %v, max %v\n", len(st.alert),
+		percentile(st.alert, 0.5).Round(time.Microsecond), percentile(st.alert, 0.99).Round(time.Microsecond), percentile(st.alert, 1).Round(time.Microsecond))
+	if o.url == "" {
+		gc := db.GroupCommitStats()
+		if gc.Batches > 0 {
+			fmt.Fprintf(out, "group commit: %d transactions in %d commits (%.1f per commit); running them %v, committing %v\n",
+				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
+		}
+	}
+	if o.pid != 0 {
+		fmt.Fprintf(out, "server memory (pid %d): before load %s; during load %s; after %s\n", o.pid, rss0, rssPeak, memory(o.pid))
+		if o.url == "" {
+			fmt.Fprintln(out, "  (in-process server: the figures include the load generator's own goroutines and buffers)")
+		}
+	}
+	return nil
+}
+
+// memory reads the resident set size and its peak from /proc.
+func memory(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "unknown"
+	}
+	var rss, hwm string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(v)
+		}
+	}
+	return fmt.Sprintf("RSS %s (peak %s)", rss, hwm)
+}
+
+// clinicalBaseline is the pre-dose observation of every simulated session.
+func clinicalBaseline() clinical.Observation {
+	return clinical.Observation{Systolic: new(120), Diastolic: new(78), Pulse: new(72), SpO2: new(98), RespRate: new(14),
+		Anxiety: new(2), MOAAS: new(5), Consciousness: "A"}
+}

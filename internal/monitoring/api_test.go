@@ -1,0 +1,704 @@
+package monitoring_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/app"
+	"github.com/ketacare/ketacare/internal/apptest"
+	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/store"
+	"github.com/ketacare/ketacare/internal/testutil"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// startMonitoring boots a server whose clock the test moves.
+func startMonitoring(t *testing.T, opts apptest.Options) (*apptest.Env, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	prev := opts.Config
+	opts.Config = func(c *app.Config) {
+		c.Clock = clock.Now
+		if prev != nil {
+			prev(c)
+		}
+	}
+	return apptest.Start(t, opts), clock
+}
+
+// readyPatient registers a patient who may be dosed: screened with nothing
+// blocking, consented and countersigned, with a plan of route and dose.
+func readyPatient(t testing.TB, env *apptest.Env, family, nhs string, route clinical.Route, drug string, doseMg float64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	body := map[string]any{"givenName": "Test", "familyName": family, "birthDate": "1980-05-06", "sex": "female"}
+	if nhs != "" {
+		body["nhsNumber"] = nhs
+	}
+	r := env.As(ketacare.RoleNurse, "POST", "/api/v1/patients", body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("creating patient: %d %s", r.Status, r.Body)
+	}
+	var p struct{ ID int64 }
+	r.JSON(t, &p)
+	nurse, pres := env.Actor(ketacare.RoleNurse), env.Actor(ketacare.RolePrescriber)
+	sys, dia := 120, 80
+	if _, err := env.DB.RecordAssessment(ctx, nurse, p.ID, store.AssessmentInput{Instrument: "history", History: &store.HistoryAnswers{Systolic: &sys, Diastolic: &dia}}); err != nil {
+		t.Fatalf("history: %v", err)
+	}
+	if _, err := env.DB.RecordAssessment(ctx, nurse, p.ID, store.AssessmentInput{Instrument: "gad7", Answers: []int{0, 0, 0, 0, 0, 0, 0}}); err != nil {
+		t.Fatalf("gad7: %v", err)
+	}
+	ct, err := env.DB.CurrentConsentText(ctx)
+	if err != nil {
+		if ct, err = env.DB.SaveConsentText(ctx, env.Actor(ketacare.RoleAdmin), "Consent to ketamine treatment."); err != nil {
+			t.Fatalf("consent text: %v", err)
+		}
+	}
+	c, err := env.DB.SignConsent(ctx, nurse, p.ID, ct.Version, "Test "+family)
+	if err != nil {
+		t.Fatalf("consent: %v", err)
+	}
+	if _, err := env.DB.Countersign(ctx, pres, p.ID, c.ID); err != nil {
+		t.Fatalf("countersign: %v", err)
+	}
+	if _, _, err := env.DB.SavePlan(ctx, pres, p.ID, store.PlanInput{Drug: drug, Route: string(route), DoseMg: &doseMg, Sessions: 6, IntervalDays: 7, Reason: "start"}); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return p.ID
+}
+
+type sessionResp struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+}
+
+type alertResp struct {
+	ID             int64      `json:"id"`
+	Rule           string     `json:"rule"`
+	Tier           string     `json:"tier"`
+	ClearedAt      *time.Time `json:"clearedAt"`
+	AcknowledgedAt *time.Time `json:"acknowledgedAt"`
+	AckBy          string     `json:"acknowledgedByName"`
+	EscalatedAt    *time.Time `json:"escalatedAt"`
+	EscalatedTo    string     `json:"escalatedTo"`
+	Protocol       int        `json:"protocolVersion"`
+}
+
+type obsResp struct {
+	ID    int64 `json:"id"`
+	NEWS2 *struct {
+		Total     int            `json:"total"`
+		Subscores map[string]int `json:"subscores"`
+		Response  string         `json:"response"`
+	} `json:"news2"`
+	Alerts []alertResp `json:"alerts"`
+}
+
+// openRules are the rules with an open alert in a response.
+func (o obsResp) openRules() []string {
+	var out []string
+	for _, a := range o.Alerts {
+		if a.ClearedAt == nil {
+			out = append(out, a.Rule)
+		}
+	}
+	return out
+}
+
+func has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// openDosed opens a session for a ready patient, records a baseline and
+// marks the dose.
+func openDosed(t testing.TB, env *apptest.Env, patient int64, baseline map[string]any) int64 {
+	t.Helper()
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", patient), map[string]any{})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("open session: %d %s", r.Status, r.Body)
+	}
+	var s sessionResp
+	r.JSON(t, &s)
+	if baseline != nil {
+		postObs(t, env, s.ID, baseline)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s.ID), map[string]any{}); r.Status != http.StatusOK {
+		t.Fatalf("dose: %d %s", r.Status, r.Body)
+	}
+	return s.ID
+}
+
+func postObs(t testing.TB, env *apptest.Env, session int64, body map[string]any, headers ...string) obsResp {
+	t.Helper()
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/observations", session), body, headers...)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("observation %v: %d %s", body, r.Status, r.Body)
+	}
+	var o obsResp
+	r.JSON(t, &o)
+	return o
+}
+
+func TestSessionRefusedWhileBlocked(t *testing.T) { forEachDB(t, testSessionRefusedWhileBlocked) }
+
+func testSessionRefusedWhileBlocked(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	id := env.CreatePatient("Ada", "Blocked")
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", id), map[string]any{"drug": "ketamine", "route": "iv", "doseMg": 35})
+	if r.Status != http.StatusConflict {
+		t.Fatalf("blocked patient: %d %s", r.Status, r.Body)
+	}
+	m := r.Map(t)
+	detail, _ := m["detail"].(string)
+	for _, want := range []string{"Screening has not been done", "treatment plan"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("reason %q does not say %q", detail, want)
+		}
+	}
+
+	ok := readyPatient(t, env, "Ready", "", clinical.RouteIV, "ketamine", 35)
+	// Opening with another dose than the plan's is refused; the plan's is used.
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", ok), map[string]any{"doseMg": 50}); r.Status != http.StatusConflict {
+		t.Errorf("dose not in the plan: %d %s", r.Status, r.Body)
+	}
+	r = env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", ok), map[string]any{})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("ready patient: %d %s", r.Status, r.Body)
+	}
+	if m := r.Map(t); m["doseMg"] != 35.0 || m["route"] != "iv" || m["status"] != "open" {
+		t.Errorf("session from the plan: %v", m)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", ok), map[string]any{}); r.Status != http.StatusConflict {
+		t.Errorf("second live session: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestAlertRulesFollowTheProtocol walks each alert rule below, at and
+// above its threshold as read from the current protocol version, then
+// changes a threshold and checks the rule follows.
+func TestAlertRulesFollowTheProtocol(t *testing.T) { forEachDB(t, testAlertRulesFollowTheProtocol) }
+
+func testAlertRulesFollowTheProtocol(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	pv, err := env.DB.CurrentProtocol(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := pv.Protocol.Monitoring.Alerts
+	base := map[string]any{"systolic": 120, "diastolic": 75, "pulse": 72, "spo2": 98, "respRate": 14, "anxiety": 2, "moaas": 5}
+	type step struct {
+		obs        map[string]any
+		open, shut []string // rules that must be open, and must not be
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"blood pressure", []step{
+			{map[string]any{"systolic": a.BP.WarningSystolic - 1, "diastolic": 80}, nil, []string{"bp-warning", "bp-critical"}},
+			{map[string]any{"systolic": a.BP.WarningSystolic, "diastolic": 80}, []string{"bp-warning", "bp-rise"}, []string{"bp-critical"}},
+			{map[string]any{"systolic": 130, "diastolic": a.BP.WarningDiastolic}, []string{"bp-warning"}, []string{"bp-rise"}},
+			{map[string]any{"systolic": a.BP.CriticalSystolic - 1, "diastolic": 90}, []string{"bp-warning"}, []string{"bp-critical"}},
+			{map[string]any{"systolic": a.BP.CriticalSystolic, "diastolic": 90}, []string{"bp-critical"}, []string{"bp-warning", "bp-emergency"}},
+			{map[string]any{"systolic": 150, "diastolic": a.BP.CriticalDiastolic, "signs": []string{"headache"}}, []string{"bp-emergency"}, []string{"bp-critical"}},
+			{map[string]any{"systolic": 125, "diastolic": 80}, nil, []string{"bp-emergency", "bp-critical", "bp-warning", "bp-rise"}},
+		}},
+		{"systolic rise", []step{
+			{map[string]any{"systolic": 120 + a.BP.RiseSystolic - 1, "diastolic": 80}, nil, []string{"bp-rise"}},
+			{map[string]any{"systolic": 120 + a.BP.RiseSystolic, "diastolic": 80}, []string{"bp-rise"}, nil},
+		}},
+		{"pulse", []step{
+			{map[string]any{"pulse": a.Pulse.WarningHigh - 1}, nil, []string{"pulse-warning"}},
+			{map[string]any{"pulse": a.Pulse.WarningHigh}, []string{"pulse-warning"}, nil},
+			{map[string]any{"pulse": a.Pulse.CriticalHigh}, []string{"pulse-critical"}, []string{"pulse-warning"}},
+			{map[string]any{"pulse": a.Pulse.WarningLow + 1}, nil, []string{"pulse-warning", "pulse-critical"}},
+			{map[string]any{"pulse": a.Pulse.WarningLow}, []string{"pulse-warning"}, nil},
+			{map[string]any{"pulse": a.Pulse.CriticalLow}, []string{"pulse-critical"}, nil},
+		}},
+		{"spo2", []step{
+			{map[string]any{"spo2": a.SpO2.Warning + 1}, nil, []string{"spo2-warning"}},
+			{map[string]any{"spo2": a.SpO2.Warning}, []string{"spo2-warning"}, nil},
+			{map[string]any{"spo2": a.SpO2.Critical}, []string{"spo2-critical"}, []string{"spo2-warning"}},
+		}},
+		{"respiration", []step{
+			{map[string]any{"respRate": a.Resp.CriticalLow + 1}, nil, []string{"resp-critical"}},
+			{map[string]any{"respRate": a.Resp.CriticalLow}, []string{"resp-critical"}, nil},
+			{map[string]any{"respRate": a.Resp.CriticalHigh - 1}, nil, []string{"resp-critical"}},
+			{map[string]any{"respRate": a.Resp.CriticalHigh}, []string{"resp-critical"}, nil},
+		}},
+		{"anxiety", []step{
+			{map[string]any{"anxiety": 2 + a.Anxiety.Rise - 1}, nil, []string{"anxiety-rise", "anxiety-warning"}},
+			{map[string]any{"anxiety": 2 + a.Anxiety.Rise}, []string{"anxiety-rise"}, nil},
+			{map[string]any{"anxiety": a.Anxiety.Warning}, []string{"anxiety-warning"}, nil},
+			{map[string]any{"anxiety": a.Anxiety.Critical - 1}, []string{"anxiety-warning"}, []string{"anxiety-critical"}},
+			{map[string]any{"anxiety": a.Anxiety.Critical}, []string{"anxiety-critical"}, []string{"anxiety-warning"}},
+			{map[string]any{"anxiety": 3, "signs": []string{"panic"}}, []string{"panic"}, []string{"anxiety-critical"}},
+		}},
+		{"sedation", []step{
+			{map[string]any{"moaas": 4}, []string{"sedation"}, []string{"moaas-critical"}},
+			{map[string]any{"moaas": a.MOAAS.Critical + 1}, []string{"sedation"}, []string{"moaas-critical"}},
+			{map[string]any{"moaas": a.MOAAS.Critical}, []string{"moaas-critical"}, nil},
+			{map[string]any{"moaas": 5}, nil, []string{"moaas-critical", "sedation"}},
+		}},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := readyPatient(t, env, fmt.Sprintf("Rules%d", i), "", clinical.RouteIV, "ketamine", 35)
+			s := openDosed(t, env, p, base)
+			for _, st := range tc.steps {
+				o := postObs(t, env, s, st.obs)
+				open := o.openRules()
+				for _, r := range st.open {
+					if !has(open, r) {
+						t.Errorf("%v: %s not open (open: %v)", st.obs, r, open)
+					}
+				}
+				for _, r := range st.shut {
+					if has(open, r) {
+						t.Errorf("%v: %s open (open: %v)", st.obs, r, open)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("threshold change", func(t *testing.T) {
+		p := readyPatient(t, env, "Changed", "", clinical.RouteIV, "ketamine", 35)
+		s := openDosed(t, env, p, base)
+		if o := postObs(t, env, s, map[string]any{"pulse": 100}); has(o.openRules(), "pulse-warning") {
+			t.Fatalf("pulse 100 fires with the shipped protocol")
+		}
+		np := pv.Protocol
+		np.Monitoring.Alerts.Pulse.WarningHigh = 100
+		v2, err := env.DB.SaveProtocol(context.Background(), env.Actor(ketacare.RoleAdmin), np, "Lower pulse warning")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := postObs(t, env, s, map[string]any{"pulse": 100})
+		if !has(o.openRules(), "pulse-warning") {
+			t.Fatalf("pulse 100 does not fire after the change: %v", o.openRules())
+		}
+		for _, al := range o.Alerts {
+			if al.Rule == "pulse-warning" && al.Protocol != v2.Version {
+				t.Errorf("alert records protocol %d, want %d", al.Protocol, v2.Version)
+			}
+		}
+	})
+}
+
+func TestNEWS2ThroughTheAPI(t *testing.T) { forEachDB(t, testNEWS2ThroughTheAPI) }
+
+func testNEWS2ThroughTheAPI(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	p := readyPatient(t, env, "News", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	// Without a temperature NEWS2 is not computed.
+	o := postObs(t, env, s, map[string]any{"respRate": 21, "spo2": 95, "onOxygen": false, "systolic": 105, "diastolic": 70,
+		"pulse": 95, "consciousness": "A", "anxiety": 2, "moaas": 5})
+	if o.NEWS2 != nil {
+		t.Fatalf("NEWS2 without a temperature: %+v", o.NEWS2)
+	}
+	// RCP chart: resp 21 → 2, SpO2 95 → 1, air → 0, systolic 105 → 1,
+	// pulse 95 → 1, alert → 0, 38.5 °C → 1: total 6, urgent.
+	o = postObs(t, env, s, map[string]any{"tempC": 38.5})
+	if o.NEWS2 == nil {
+		t.Fatal("no NEWS2 with every parameter within the window")
+	}
+	want := map[string]int{"respRate": 2, "spo2": 1, "airOrOxygen": 0, "systolic": 1, "pulse": 1, "consciousness": 0, "tempC": 1}
+	for k, v := range want {
+		if o.NEWS2.Subscores[k] != v {
+			t.Errorf("subscore %s = %d, want %d", k, o.NEWS2.Subscores[k], v)
+		}
+	}
+	if o.NEWS2.Total != 6 || o.NEWS2.Response != "urgent" || !has(o.openRules(), "news2-urgent") {
+		t.Errorf("NEWS2 %+v, open %v; want 6 urgent with news2-urgent", o.NEWS2, o.openRules())
+	}
+	// Confusion scores 3 and lifts the total to 9: emergency.
+	o = postObs(t, env, s, map[string]any{"consciousness": "C"})
+	if o.NEWS2 == nil || o.NEWS2.Total != 9 || o.NEWS2.Response != "emergency" || !has(o.openRules(), "news2-emergency") || has(o.openRules(), "news2-urgent") {
+		t.Errorf("with confusion: %+v %v", o.NEWS2, o.openRules())
+	}
+}
+
+func TestObservationValidationAndIdempotency(t *testing.T) {
+	forEachDB(t, testObservationValidationAndIdempotency)
+}
+
+func testObservationValidationAndIdempotency(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	p := readyPatient(t, env, "Valid", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	path := fmt.Sprintf("/api/v1/sessions/%d/observations", s)
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{}); r.Status != http.StatusBadRequest {
+		t.Errorf("empty observation: %d %s", r.Status, r.Body)
+	}
+	r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"systolic": 320, "diastolic": 80, "pulse": 260})
+	if r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("implausible: %d %s", r.Status, r.Body)
+	}
+	errs, _ := r.Map(t)["errors"].(map[string]any)
+	if errs["systolic"] == nil || errs["pulse"] == nil || errs["diastolic"] != nil {
+		t.Errorf("implausible fields named: %v", errs)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"systolic": 320, "diastolic": 80, "confirmed": true}); r.Status != http.StatusCreated {
+		t.Errorf("confirmed implausible: %d %s", r.Status, r.Body)
+	}
+
+	body := map[string]any{"pulse": 80, "anxiety": 3}
+	first := env.As(ketacare.RoleNurse, "POST", path, body, "Idempotency-Key", "obs-1")
+	again := env.As(ketacare.RoleNurse, "POST", path, body, "Idempotency-Key", "obs-1")
+	if first.Status != http.StatusCreated || again.Status != http.StatusCreated || string(first.Body) != string(again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"pulse": 81}, "Idempotency-Key", "obs-1"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("same key, other body: %d", r.Status)
+	}
+	var list []map[string]any
+	env.As(ketacare.RoleNurse, "GET", path, nil).JSON(t, &list)
+	n := 0
+	for _, o := range list {
+		if o["pulse"] == 80.0 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("retried observation stored %d times", n)
+	}
+}
+
+func TestDedupeAcknowledgeAndEscalate(t *testing.T) { forEachDB(t, testDedupeAcknowledgeAndEscalate) }
+
+func testDedupeAcknowledgeAndEscalate(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	p := readyPatient(t, env, "Escalate", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2})
+	postObs(t, env, s, map[string]any{"systolic": 165, "diastolic": 85})
+	clock.Add(time.Minute)
+	postObs(t, env, s, map[string]any{"systolic": 168, "diastolic": 88})
+	var alerts []alertResp
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+	if len(alerts) != 1 || alerts[0].Rule != "bp-warning" {
+		t.Fatalf("alerts after two warning readings: %+v", alerts)
+	}
+	bp := alerts[0]
+
+	// A second alert, to acknowledge before it escalates.
+	o := postObs(t, env, s, map[string]any{"anxiety": 8})
+	var anx alertResp
+	for _, a := range o.Alerts {
+		if a.Rule == "anxiety-warning" {
+			anx = a
+		}
+	}
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/alerts/%d/ack", anx.ID), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("ack: %d %s", r.Status, r.Body)
+	}
+	var acked alertResp
+	r.JSON(t, &acked)
+	if acked.AcknowledgedAt == nil || acked.AckBy != env.Users[ketacare.RoleNurse].Name {
+		t.Errorf("acknowledged: %+v", acked)
+	}
+
+	pv, _ := env.DB.CurrentProtocol(context.Background())
+	after := time.Duration(pv.Protocol.Monitoring.Alerts.EscalateAfterMinutes) * time.Minute
+	clock.Add(after - time.Minute - time.Second) // bp-warning raised after-1s ago
+	if err := env.App.Monitoring.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+	for _, a := range alerts {
+		if a.EscalatedAt != nil {
+			t.Fatalf("%s escalated before %v", a.Rule, after)
+		}
+	}
+	clock.Add(time.Second)
+	if err := env.App.Monitoring.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+	for _, a := range alerts {
+		switch a.ID {
+		case bp.ID:
+			if a.EscalatedAt == nil || !strings.Contains(a.EscalatedTo, env.Users[ketacare.RolePrescriber].Name) {
+				t.Errorf("unacknowledged alert not escalated to the prescriber: %+v", a)
+			}
+		case anx.ID:
+			if a.EscalatedAt != nil {
+				t.Errorf("acknowledged alert escalated: %+v", a)
+			}
+		}
+	}
+}
+
+func TestOverdueObservationReminder(t *testing.T) { forEachDB(t, testOverdueObservationReminder) }
+
+func testOverdueObservationReminder(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	p := readyPatient(t, env, "Overdue", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75})
+	pv, _ := env.DB.CurrentProtocol(context.Background())
+	mp := pv.Protocol.Monitoring
+	limit := time.Duration(mp.Schedules[clinical.RouteIV].EveryMinutes+mp.OverdueGraceMinutes) * time.Minute
+	overdue := func() *alertResp {
+		var alerts []alertResp
+		env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+		for _, a := range alerts {
+			if a.Rule == "observation-overdue" {
+				return &a
+			}
+		}
+		return nil
+	}
+	clock.Add(limit)
+	env.App.Monitoring.Tick(context.Background())
+	if a := overdue(); a != nil {
+		t.Fatalf("overdue at exactly interval + grace: %+v", a)
+	}
+	clock.Add(time.Second)
+	env.App.Monitoring.Tick(context.Background())
+	a := overdue()
+	if a == nil || a.ClearedAt != nil {
+		t.Fatalf("no overdue reminder after interval + grace: %+v", a)
+	}
+	env.App.Monitoring.Tick(context.Background())
+	o := postObs(t, env, s, map[string]any{"systolic": 122, "diastolic": 76})
+	for _, al := range o.Alerts {
+		if al.Rule == "observation-overdue" {
+			t.Errorf("overdue reminder still outstanding after the observation: %+v", al)
+		}
+	}
+	if a := overdue(); a == nil || a.ClearedAt == nil {
+		t.Errorf("overdue reminder not cleared: %+v", a)
+	}
+}
+
+func TestDischargeGate(t *testing.T) { forEachDB(t, testDischargeGate) }
+
+func testDischargeGate(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	p := readyPatient(t, env, "Discharge", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2, "moaas": 5})
+	path := fmt.Sprintf("/api/v1/sessions/%d/discharge", s)
+	r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"escortConfirmed": true, "drivingAdviceGiven": true})
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "reason") {
+		t.Fatalf("early discharge without a reason: %d %s", r.Status, r.Body)
+	}
+	pv, _ := env.DB.CurrentProtocol(context.Background())
+	for m := 15; m <= pv.Protocol.Discharge.MinMinutesAfterDose[clinical.RouteIV]; m += 15 {
+		clock.Add(15 * time.Minute)
+		postObs(t, env, s, map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 2, "moaas": 5})
+	}
+	var gate struct {
+		Pass  bool
+		Items []struct {
+			Code string
+			Pass bool
+		}
+	}
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/gate", s), nil).JSON(t, &gate)
+	for _, it := range gate.Items {
+		if want := it.Code == "escort" || it.Code == "driving-advice"; it.Pass == want {
+			t.Errorf("gate item %s pass %t", it.Code, it.Pass)
+		}
+	}
+	r = env.As(ketacare.RoleNurse, "POST", path, map[string]any{"escortConfirmed": true, "drivingAdviceGiven": true})
+	if r.Status != http.StatusOK {
+		t.Fatalf("discharge within the gate: %d %s", r.Status, r.Body)
+	}
+	var d struct {
+		Session struct {
+			Status       string
+			WithinGate   *bool  `json:"dischargeWithinGate"`
+			DischargedBy string `json:"dischargedBy"`
+		}
+		Gate struct {
+			Pass            bool
+			ProtocolVersion int
+		}
+	}
+	r.JSON(t, &d)
+	if d.Session.Status != "discharged" || d.Session.WithinGate == nil || !*d.Session.WithinGate || !d.Gate.Pass || d.Gate.ProtocolVersion != pv.Version ||
+		d.Session.DischargedBy != env.Users[ketacare.RoleNurse].Name {
+		t.Errorf("discharge: %+v", d)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/observations", s), map[string]any{"pulse": 70}); r.Status != http.StatusConflict {
+		t.Errorf("observation after discharge: %d", r.Status)
+	}
+
+	// Outside the gate, with a reason.
+	p2 := readyPatient(t, env, "Outside", "", clinical.RouteIV, "ketamine", 35)
+	s2 := openDosed(t, env, p2, nil)
+	r = env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/discharge", s2), map[string]any{"reason": "Patient left against advice with escort"})
+	r.JSON(t, &d)
+	if r.Status != http.StatusOK || d.Session.WithinGate == nil || *d.Session.WithinGate || d.Gate.Pass {
+		t.Errorf("discharge outside the gate: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestAnotherClinicsSessionIsNotFound(t *testing.T) {
+	forEachDB(t, testAnotherClinicsSessionIsNotFound)
+}
+
+func testAnotherClinicsSessionIsNotFound(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	ctx := context.Background()
+	p := readyPatient(t, env, "Private", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	o := postObs(t, env, s, map[string]any{"pulse": 135})
+	other, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "West clinic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: "west@test.example", Role: ketacare.RoleNurse, ClinicIDs: []int64{other.ID}, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := env.NewToken(u)
+	clinic := env.Users[ketacare.RoleNurse].ClinicIDs[0]
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", fmt.Sprintf("/api/v1/sessions/%d", s), nil},
+		{"GET", fmt.Sprintf("/api/v1/sessions/%d/observations", s), nil},
+		{"GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil},
+		{"POST", fmt.Sprintf("/api/v1/sessions/%d/observations", s), map[string]any{"pulse": 70}},
+		{"POST", fmt.Sprintf("/api/v1/alerts/%d/ack", o.Alerts[0].ID), nil},
+		{"POST", fmt.Sprintf("/api/v1/sessions/%d/discharge", s), map[string]any{"reason": "x"}},
+		{"POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{}},
+		{"GET", fmt.Sprintf("/api/v1/clinics/%d/board", clinic), nil},
+		{"GET", fmt.Sprintf("/api/v1/clinics/%d/events", clinic), nil},
+		{"GET", fmt.Sprintf("/api/v1/sessions/%d/events", s), nil},
+		{"GET", fmt.Sprintf("/sessions/%d", s), nil},
+	} {
+		r := env.Do(c.method, c.path, tok, c.body)
+		if r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "Private") {
+			t.Errorf("%s %s from another clinic: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	denied, err := env.DB.ListAudit(ctx, store.AuditFilter{UserID: u.ID, Outcome: "denied"})
+	if err != nil || len(denied) < 5 {
+		t.Errorf("denials audited: %d (%v)", len(denied), err)
+	}
+}
+
+// sseReader reads a server-sent event stream.
+type sseReader struct {
+	resp *http.Response
+	sc   *bufio.Scanner
+}
+
+func openStream(t *testing.T, base, path, token string) *sseReader {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("%s: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return &sseReader{resp: resp, sc: bufio.NewScanner(resp.Body)}
+}
+
+// next returns the next event of the given type and its data, failing the
+// test after timeout.
+func (r *sseReader) next(t *testing.T, typ string, timeout time.Duration) string {
+	t.Helper()
+	type ev struct{ typ, data string }
+	ch := make(chan ev, 1)
+	go func() {
+		var cur ev
+		for r.sc.Scan() {
+			line := r.sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				cur.typ = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				cur.data += strings.TrimPrefix(line, "data: ")
+			case line == "":
+				if cur.typ == typ {
+					ch <- cur
+					return
+				}
+				cur = ev{}
+			}
+		}
+		close(ch)
+	}()
+	select {
+	case e, ok := <-ch:
+		if !ok {
+			t.Fatalf("stream ended before a %s event", typ)
+		}
+		return e.data
+	case <-time.After(timeout):
+		r.resp.Body.Close()
+		t.Fatalf("no %s event within %v", typ, timeout)
+	}
+	return ""
+}
+
+func TestServerSentEvents(t *testing.T) { forEachDB(t, testServerSentEvents) }
+
+func testServerSentEvents(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	p := readyPatient(t, env, "Stream", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"anxiety": 2})
+	clinic := env.Users[ketacare.RoleNurse].ClinicIDs[0]
+	board := openStream(t, env.URL, fmt.Sprintf("/api/v1/clinics/%d/events", clinic), env.Tokens[ketacare.RolePrescriber])
+	session := openStream(t, env.URL, fmt.Sprintf("/api/v1/sessions/%d/events", s), env.Tokens[ketacare.RoleNurse])
+	o := postObs(t, env, s, map[string]any{"anxiety": 9})
+	data := board.next(t, "alert.raised", 5*time.Second)
+	if !strings.Contains(data, `"rule":"anxiety-critical"`) || !strings.Contains(data, "Stream") {
+		t.Errorf("board event: %s", data)
+	}
+	if data := session.next(t, "observation", 5*time.Second); !strings.Contains(data, fmt.Sprintf(`"observationId":%d`, o.ID)) {
+		t.Errorf("session event: %s", data)
+	}
+	env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/alerts/%d/ack", o.Alerts[0].ID), nil)
+	if data := board.next(t, "alert.acknowledged", 5*time.Second); !strings.Contains(data, env.Users[ketacare.RoleNurse].Name) {
+		t.Errorf("ack event: %s", data)
+	}
+}
+
+// forEachDB runs a test on SQLite and, when configured, on PostgreSQL.
+func forEachDB(t *testing.T, f func(*testing.T, apptest.Options)) {
+	for _, target := range testutil.Targets(t) {
+		t.Run(target.Name, func(t *testing.T) { f(t, apptest.Options{DSN: target.DSN}) })
+	}
+}

@@ -1,0 +1,68 @@
+package monitoring_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ketacare/ketacare/internal/apptest"
+	bt "github.com/ketacare/ketacare/internal/browsertest"
+	"github.com/ketacare/ketacare/internal/clinical"
+)
+
+// TestBrowserNurseObservationRaisesAlertOnLiveBoard: a prescriber watches
+// the live board in one browser while a nurse, on a tablet in another,
+// records observations; the anxiety alert appears on the board without a
+// reload, and the prescriber acknowledges it there.
+func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
+	boardCtx := bt.New(t, 1280, 900)
+	tablet := bt.New(t, 820, 1180)
+	env := apptest.Start(t, apptest.Options{})
+	p := readyPatient(t, env, "Lovelace", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 76, "anxiety": 2, "moaas": 5})
+
+	bt.Login(t, boardCtx, env.URL, "prescriber@test.example", apptest.Password)
+	bt.Run(t, boardCtx, chromedp.Navigate(env.URL+"/board"), chromedp.WaitVisible(chromedp.CSS("table.app-board")))
+	bt.CheckAccessibility(t, boardCtx)
+	// Wait until the board's event stream is connected.
+	bt.Run(t, boardCtx, chromedp.WaitVisible(chromedp.CSS("#board-status")))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(bt.Get(t, boardCtx, chromedp.Text(chromedp.ID("board-status"))), "connected") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	bt.Login(t, tablet, env.URL, "nurse@test.example", apptest.Password)
+	bt.Run(t, tablet, chromedp.Navigate(fmt.Sprintf("%s/sessions/%d/observe", env.URL, s)), chromedp.WaitVisible(chromedp.ID("systolic")))
+	bt.CheckAccessibility(t, tablet)
+	bt.Run(t, tablet,
+		chromedp.SendKeys(chromedp.ID("systolic"), "132"),
+		chromedp.SendKeys(chromedp.ID("diastolic"), "84"),
+		chromedp.SendKeys(chromedp.ID("pulse"), "96"),
+		chromedp.SendKeys(chromedp.ID("anxiety"), "9"),
+		chromedp.SendKeys(chromedp.ID("moaas"), "4"),
+		chromedp.Click(chromedp.ID("sign-panic")),
+		chromedp.Click(chromedp.ID("measure-reassurance")),
+	)
+	bt.Submit(t, tablet, chromedp.ID("save-observation"))
+	if h1 := bt.Get(t, tablet, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(h1, "Dosing session") {
+		t.Fatalf("after saving: %q", h1)
+	}
+	bt.CheckAccessibility(t, tablet)
+
+	// The board shows the alert live.
+	bt.Run(t, boardCtx, chromedp.WaitVisible(chromedp.CSS(".app-board__row--critical")))
+	row := bt.Get(t, boardCtx, chromedp.Text(chromedp.CSS(".app-board__row--critical")))
+	for _, want := range []string{"Lovelace", "critical", "9/10", "Acknowledge"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("board row %q lacks %q", row, want)
+		}
+	}
+	bt.CheckAccessibility(t, boardCtx)
+	bt.Submit(t, boardCtx, chromedp.CSS(".app-board__row--critical form button"))
+	if row := bt.Get(t, boardCtx, chromedp.Text(chromedp.CSS("table.app-board tbody"))); !strings.Contains(row, "acknowledged by") {
+		t.Errorf("after acknowledging: %q", row)
+	}
+}

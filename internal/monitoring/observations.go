@@ -1,0 +1,256 @@
+package monitoring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/live"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+// The sources of an observation.
+const (
+	SourceWeb = "web" // the observation form
+	SourceAPI = "api" // the JSON API
+	SourceHL7 = "hl7" // a bedside monitor over HL7 v2
+)
+
+// MaxFutureSkew is how far ahead of the server's clock an observation's
+// time may be (a tablet's or monitor's clock running fast): such a time is
+// recorded as the server's time. Further ahead it is refused.
+const MaxFutureSkew = 5 * time.Minute
+
+// ObservationInput is an observation to record.
+type ObservationInput struct {
+	clinical.Observation
+	// Confirmed: the recorder confirms that readings outside the plausible
+	// ranges are real.
+	Confirmed bool
+	Source    string
+	Device    string // the sending device or application, for SourceHL7
+}
+
+// ObservationResult is what recording an observation gives back.
+type ObservationResult struct {
+	Observation store.ObservationRecord
+	// NEWS2 is the score of the latest values within the window; nil when
+	// a parameter is missing.
+	NEWS2 *clinical.NEWS2Result
+	// Alerts are the session's outstanding alerts after the observation:
+	// open, or not yet acknowledged.
+	Alerts []store.Alert
+	// Raised and Cleared are the alerts this observation raised and
+	// cleared.
+	Raised  []store.Alert
+	Cleared []store.Alert
+}
+
+// ObservationEvent is the data of an "observation" live event.
+type ObservationEvent struct {
+	SessionID     int64                 `json:"sessionId"`
+	PatientID     int64                 `json:"patientId"`
+	ObservationID int64                 `json:"observationId"`
+	At            time.Time             `json:"at"`
+	Observation   clinical.Observation  `json:"observation"`
+	NEWS2         *clinical.NEWS2Result `json:"news2"`
+}
+
+// AlertEvent is the data of the "alert.*" live events.
+type AlertEvent struct {
+	Alert       store.Alert `json:"alert"`
+	PatientName string      `json:"patientName"`
+}
+
+// The live event types.
+const (
+	EventObservation       = "observation"
+	EventAlertRaised       = "alert.raised"
+	EventAlertCleared      = "alert.cleared"
+	EventAlertAcknowledged = "alert.acknowledged"
+	EventAlertEscalated    = "alert.escalated"
+	EventSessionOpened     = "session.opened"
+	EventSessionDosed      = "session.dosed"
+	EventSessionDischarged = "session.discharged"
+)
+
+// RecordObservation records an observation of a session by a signed-in
+// user: validated, checked for plausibility against the protocol (refused
+// with EUNPROCESSABLE naming each field unless confirmed), stored with its
+// NEWS2 and the protocol version, audited, and evaluated by the alert rules;
+// alerts are raised and cleared in the same transaction. It returns once
+// the observation is durably stored, then publishes the live events.
+func (s *Service) RecordObservation(ctx context.Context, a ketacare.Actor, sessionID int64, in ObservationInput) (ObservationResult, error) {
+	return s.record(ctx, access{actor: a}, sessionID, in)
+}
+
+// RecordDeviceObservation records an observation sent by a bedside device
+// for a session it was matched to (see HL7Handler), through the same path.
+func (s *Service) RecordDeviceObservation(ctx context.Context, device ketacare.Actor, sessionID int64, in ObservationInput) (ObservationResult, error) {
+	return s.record(ctx, access{actor: device, device: true}, sessionID, in)
+}
+
+func (s *Service) record(ctx context.Context, acc access, sessionID int64, in ObservationInput) (ObservationResult, error) {
+	var res ObservationResult
+	o := in.Observation
+	at := o.At
+	if at.IsZero() {
+		o.At = s.db.Now() // provisional, for validation; the transaction's clock is used
+	}
+	if err := clinical.ValidateObservation(o); err != nil {
+		var oe *clinical.ObservationError
+		if errors.As(err, &oe) {
+			return res, &ketacare.Error{Code: ketacare.EINVALID, Message: "The observation is not valid: " + describeFields(oe.Fields) + ".", Fields: oe.Fields}
+		}
+		return res, err
+	}
+	e := s.entry(sessionID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+
+	var next *sessionState
+	var events []live.Event
+	err := s.db.UpdateGrouped(ctx, func(tx *store.Tx) error {
+		events = events[:0]
+		res = ObservationResult{}
+		pv, err := s.protocol(ctx, tx)
+		if err != nil {
+			return err
+		}
+		mp := pv.Protocol.Monitoring
+		st, err := s.state(ctx, tx, e, acc, sessionID, "observation.create")
+		if err != nil {
+			return err
+		}
+		if !st.session.Live() {
+			return ketacare.Errorf(ketacare.ECONFLICT, "The session was discharged; no more observations can be recorded.")
+		}
+		now := tx.Now
+		switch {
+		case at.IsZero():
+			o.At = now
+		case at.After(now.Add(MaxFutureSkew)):
+			return &ketacare.Error{Code: ketacare.EINVALID, Message: "The observation's time is in the future.",
+				Fields: map[string]string{"at": "The time is in the future; check the device's clock."}}
+		case at.After(now):
+			o.At = now
+		default:
+			o.At = at.UTC()
+		}
+		if bad := clinical.CheckPlausible(mp, o); len(bad) > 0 && !in.Confirmed {
+			f := map[string]string{}
+			for _, b := range bad {
+				f[b.Field] = b.Message
+			}
+			return &ketacare.Error{Code: ketacare.EUNPROCESSABLE, Fields: f,
+				Message: "Some readings are outside the plausible range: " + describeFields(f) + ". Check them, or confirm they are real."}
+		}
+		next = st.clone()
+		next.add(o)
+		cs := next.clinicalState(mp, now)
+		next.news2 = cs.NEWS2
+		rec := store.ObservationRecord{SessionID: sessionID, Observation: o, Confirmed: in.Confirmed, Source: in.Source,
+			Device: in.Device, RecordedBy: acc.actor.UserID, NEWS2: cs.NEWS2, ProtocolVersion: pv.Version}
+		if err := tx.InsertObservation(ctx, &rec); err != nil {
+			return err
+		}
+		res.Observation, res.NEWS2 = rec, cs.NEWS2
+		raised, cleared, err := s.sync(ctx, tx, acc.actor, next, clinical.EvaluateAlerts(mp, cs), rec.ID, pv.Version)
+		if err != nil {
+			return err
+		}
+		res.Raised, res.Cleared = raised, cleared
+		res.Alerts = next.outstanding()
+		events = append(events, s.event(EventObservation, st.session.ClinicID, sessionID, ObservationEvent{
+			SessionID: sessionID, PatientID: st.session.PatientID, ObservationID: rec.ID, At: o.At, Observation: o, NEWS2: cs.NEWS2}))
+		events = append(events, s.alertEvents(next, raised, cleared)...)
+		return nil
+	})
+	if err != nil {
+		return res, s.denied(ctx, err)
+	}
+	s.keep(e, next)
+	s.publish(events)
+	return res, nil
+}
+
+// sync raises the alerts of rules that fire and have no open alert, and
+// clears the open alerts whose rule no longer fires, updating st.
+func (s *Service) sync(ctx context.Context, tx *store.Tx, actor ketacare.Actor, st *sessionState, firings []clinical.Firing,
+	observationID int64, protocol int) (raised, cleared []store.Alert, err error) {
+	raise, clear := st.diff(firings)
+	for _, a := range clear {
+		if err := tx.ClearAlert(ctx, a.ID); err != nil {
+			return nil, nil, err
+		}
+		now := tx.Now
+		a.ClearedAt = &now
+		if a.NeedsAcknowledgement() {
+			st.alerts[a.ID] = a
+		} else {
+			delete(st.alerts, a.ID)
+		}
+		cleared = append(cleared, a)
+	}
+	for _, f := range raise {
+		a, err := tx.RaiseAlert(ctx, actor, st.session, f, observationID, protocol)
+		if err != nil {
+			return nil, nil, err
+		}
+		st.alerts[a.ID] = a
+		raised = append(raised, a)
+	}
+	return raised, cleared, nil
+}
+
+func (s *Service) alertEvents(st *sessionState, raised, cleared []store.Alert) []live.Event {
+	var out []live.Event
+	name := st.patient.GivenName + " " + st.patient.FamilyName
+	for _, a := range raised {
+		out = append(out, s.event(EventAlertRaised, a.ClinicID, a.SessionID, AlertEvent{Alert: a, PatientName: name}))
+	}
+	for _, a := range cleared {
+		out = append(out, s.event(EventAlertCleared, a.ClinicID, a.SessionID, AlertEvent{Alert: a, PatientName: name}))
+	}
+	return out
+}
+
+// outstanding lists the state's outstanding alerts, oldest first.
+func (s *sessionState) outstanding() []store.Alert {
+	out := make([]store.Alert, 0, len(s.alerts))
+	for _, a := range s.alerts {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(x, y store.Alert) int {
+		if c := x.RaisedAt.Compare(y.RaisedAt); c != 0 {
+			return c
+		}
+		return int(x.ID - y.ID)
+	})
+	return out
+}
+
+// denied audits a refusal noticed inside a rolled-back transaction.
+func (s *Service) denied(ctx context.Context, err error) error {
+	return s.db.RecordDenied(ctx, err)
+}
+
+func describeFields(f map[string]string) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += "; "
+		}
+		out += fmt.Sprintf("%s: %s", k, f[k])
+	}
+	return out
+}

@@ -1,0 +1,250 @@
+package monitoring
+
+import (
+	"maps"
+	"time"
+
+	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+// sessionState is what the alert rules, NEWS2, the board and the discharge
+// gate need of one live session, kept small: not every observation, but
+// the latest observation having each reading (which is all the clinical
+// rules look at), before and after the dose. A state is never changed once
+// published: changes are made on a clone.
+type sessionState struct {
+	session store.DosingSession
+	patient ketacare.Patient
+	// pre holds the pre-dose observations kept (see compact); obs all of
+	// them, baseline included.
+	pre []seqObs
+	obs []seqObs
+	seq int
+	// alerts are the outstanding alerts (open or unacknowledged), by id.
+	alerts map[int64]store.Alert
+	// trend holds the last two values of each charted reading, for the
+	// board's trend arrows.
+	trend map[string]trendPair
+	count int // observations recorded
+	news2 *clinical.NEWS2Result
+}
+
+type seqObs struct {
+	seq int
+	o   clinical.Observation
+}
+
+type trendPair struct {
+	cur, prev       float64
+	curAt, prevAt   time.Time
+	hasCur, hasPrev bool
+}
+
+func (t trendPair) push(at time.Time, v float64) trendPair {
+	switch {
+	case !t.hasCur || !at.Before(t.curAt):
+		if t.hasCur {
+			t.prev, t.prevAt, t.hasPrev = t.cur, t.curAt, true
+		}
+		t.cur, t.curAt, t.hasCur = v, at, true
+	case !t.hasPrev || !at.Before(t.prevAt):
+		t.prev, t.prevAt, t.hasPrev = v, at, true
+	}
+	return t
+}
+
+func (s *sessionState) clone() *sessionState {
+	c := *s
+	c.pre = append([]seqObs(nil), s.pre...)
+	c.obs = append([]seqObs(nil), s.obs...)
+	c.alerts = maps.Clone(s.alerts)
+	c.trend = maps.Clone(s.trend)
+	return &c
+}
+
+func newState(sess store.DosingSession, p ketacare.Patient) *sessionState {
+	return &sessionState{session: sess, patient: p, alerts: map[int64]store.Alert{}, trend: map[string]trendPair{}}
+}
+
+// preDose reports whether an observation belongs to the baseline: taken
+// before the dose, or while the session is not yet dosed.
+func (s *sessionState) preDose(o clinical.Observation) bool {
+	return s.session.DoseAt == nil || o.At.Before(*s.session.DoseAt)
+}
+
+// add takes in an observation.
+func (s *sessionState) add(o clinical.Observation) {
+	s.seq++
+	so := seqObs{seq: s.seq, o: o}
+	s.obs = compact(append(s.obs, so))
+	if s.preDose(o) {
+		s.pre = compact(append(s.pre, so))
+	}
+	s.count++
+	push := func(name string, v *int) {
+		if v != nil {
+			s.trend[name] = s.trend[name].push(o.At, float64(*v))
+		}
+	}
+	push("systolic", o.Systolic)
+	push("diastolic", o.Diastolic)
+	push("pulse", o.Pulse)
+	push("spo2", o.SpO2)
+	push("respRate", o.RespRate)
+	push("anxiety", o.Anxiety)
+	push("moaas", o.MOAAS)
+	if o.TempC != nil {
+		s.trend["tempC"] = s.trend["tempC"].push(o.At, *o.TempC)
+	}
+}
+
+// readings are the predicates the clinical rules select observations by:
+// an observation kept for any of them is kept.
+var readings = []func(clinical.Observation) bool{
+	func(clinical.Observation) bool { return true },
+	func(o clinical.Observation) bool { return o.Systolic != nil && o.Diastolic != nil },
+	func(o clinical.Observation) bool { return o.Systolic != nil },
+	func(o clinical.Observation) bool { return o.Diastolic != nil },
+	func(o clinical.Observation) bool { return o.Pulse != nil },
+	func(o clinical.Observation) bool { return o.SpO2 != nil },
+	func(o clinical.Observation) bool { return o.RespRate != nil },
+	func(o clinical.Observation) bool { return o.TempC != nil },
+	func(o clinical.Observation) bool { return o.Consciousness != "" },
+	func(o clinical.Observation) bool { return o.OnOxygen != nil },
+	func(o clinical.Observation) bool { return o.Anxiety != nil },
+	func(o clinical.Observation) bool { return o.MOAAS != nil },
+	func(o clinical.Observation) bool { return len(o.CADSS) > 0 },
+}
+
+// compact keeps, for each reading, the latest observation that has it (of
+// two at the same time, the later recorded), in recording order. The
+// clinical rules pick the latest observation having each reading, so they
+// give the same answer on the compacted list as on every observation; the
+// list stays at most one observation per reading long however long the
+// session lasts.
+func compact(list []seqObs) []seqObs {
+	keep := make(map[int]bool, len(readings))
+	for _, has := range readings {
+		best := -1
+		for i, so := range list {
+			if !has(so.o) {
+				continue
+			}
+			if best < 0 || !so.o.At.Before(list[best].o.At) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			keep[list[best].seq] = true
+		}
+	}
+	out := list[:0:0]
+	for _, so := range list {
+		if keep[so.seq] {
+			out = append(out, so)
+		}
+	}
+	return out
+}
+
+func plain(list []seqObs) []clinical.Observation {
+	out := make([]clinical.Observation, len(list))
+	for i, so := range list {
+		out[i] = so.o
+	}
+	return out
+}
+
+// baseline merges the latest pre-dose value of each reading.
+func (s *sessionState) baseline() clinical.Observation {
+	var b clinical.Observation
+	latest := func(has func(clinical.Observation) bool) (clinical.Observation, bool) {
+		var best clinical.Observation
+		found := false
+		for _, so := range s.pre {
+			if has(so.o) && (!found || !so.o.At.Before(best.At)) {
+				best, found = so.o, true
+			}
+		}
+		return best, found
+	}
+	if o, ok := latest(readings[1]); ok {
+		b.Systolic, b.Diastolic = o.Systolic, o.Diastolic
+	}
+	if o, ok := latest(readings[4]); ok {
+		b.Pulse = o.Pulse
+	}
+	if o, ok := latest(readings[5]); ok {
+		b.SpO2 = o.SpO2
+	}
+	if o, ok := latest(readings[6]); ok {
+		b.RespRate = o.RespRate
+	}
+	if o, ok := latest(readings[7]); ok {
+		b.TempC = o.TempC
+	}
+	if o, ok := latest(readings[8]); ok {
+		b.Consciousness = o.Consciousness
+	}
+	if o, ok := latest(readings[10]); ok {
+		b.Anxiety = o.Anxiety
+	}
+	if o, ok := latest(readings[11]); ok {
+		b.MOAAS = o.MOAAS
+	}
+	if o, ok := latest(readings[0]); ok {
+		b.At = o.At
+	}
+	return b
+}
+
+// clinicalState is the input of the alert rules at now.
+func (s *sessionState) clinicalState(p clinical.MonitoringProtocol, now time.Time) clinical.SessionState {
+	obs := plain(s.obs)
+	st := clinical.SessionState{Route: s.session.Route, Baseline: s.baseline(), Observations: obs, Now: now}
+	if s.session.DoseAt != nil {
+		st.DoseAt = *s.session.DoseAt
+	}
+	if n, ok := clinical.SessionNEWS2(p, obs, now, s.session.SpO2Scale2); ok {
+		st.NEWS2 = &n
+	}
+	return st
+}
+
+// openAlerts maps each rule with an open alert to it.
+func (s *sessionState) openAlerts() map[clinical.AlertRule]store.Alert {
+	m := map[clinical.AlertRule]store.Alert{}
+	for _, a := range s.alerts {
+		if a.Open() {
+			m[a.Rule] = a
+		}
+	}
+	return m
+}
+
+// diff compares the rules firing now with the open alerts: which to raise
+// and which to clear.
+func (s *sessionState) diff(firings []clinical.Firing) (raise []clinical.Firing, clear []store.Alert) {
+	open := s.openAlerts()
+	firing := map[clinical.AlertRule]bool{}
+	for _, f := range firings {
+		firing[f.Rule] = true
+		if _, ok := open[f.Rule]; !ok {
+			raise = append(raise, f)
+		}
+	}
+	for rule, a := range open {
+		if !firing[rule] {
+			clear = append(clear, a)
+		}
+	}
+	return raise, clear
+}
+
+// lastScheduledAt is the time of the latest observation with a blood
+// pressure (what resets the observation schedule).
+func (s *sessionState) lastScheduledAt(now time.Time) time.Time {
+	return clinical.LastScheduledObservationAt(plain(s.obs), now)
+}
