@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -71,12 +72,36 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// testLog writes to the test's output while the test runs and drops what
+// a connection goroutine logs after it has ended (a shutdown whose deadline
+// passed does not wait for handlers).
+func testLog(t *testing.T) io.Writer {
+	w := &endableWriter{out: t.Output()}
+	t.Cleanup(func() { w.mu.Lock(); w.ended = true; w.mu.Unlock() })
+	return w
+}
+
+type endableWriter struct {
+	mu    sync.Mutex
+	ended bool
+	out   io.Writer
+}
+
+func (w *endableWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		return len(p), nil
+	}
+	return w.out.Write(p)
+}
+
 // startServer serves s on a loopback port and returns its address and a
 // channel that receives Serve's result.
 func startServer(t *testing.T, s *Server) (string, <-chan error) {
 	t.Helper()
 	if s.Logger == nil {
-		s.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+		s.Logger = slog.New(slog.NewTextHandler(testLog(t), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
