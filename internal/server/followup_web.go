@@ -318,18 +318,19 @@ func followupChart(t store.Timeline) web.FollowupChart {
 		data.Series[i] = series{Label: names[i], Values: []*float64{}}
 	}
 	for _, p := range pts {
-		row := web.ChartRow{When: p.at, Values: []string{"", "", ""}}
-		row.Values[p.series] = strconv.FormatFloat(p.value, 'f', -1, 64)
-		c.Rows = append(c.Rows, row)
-		data.X = append(data.X, p.at.Unix())
-		for i := range data.Series {
-			var v *float64
-			if i == p.series {
-				x := p.value
-				v = &x
+		// uPlot needs strictly increasing x: scores recorded in the same
+		// second (GAD-7 and PHQ-9 of one sitting) share a row.
+		if n := len(data.X); n == 0 || data.X[n-1] != p.at.Unix() {
+			c.Rows = append(c.Rows, web.ChartRow{When: p.at, Values: []string{"", "", ""}})
+			data.X = append(data.X, p.at.Unix())
+			for i := range data.Series {
+				data.Series[i].Values = append(data.Series[i].Values, nil)
 			}
-			data.Series[i].Values = append(data.Series[i].Values, v)
 		}
+		last := len(data.X) - 1
+		c.Rows[last].Values[p.series] = strconv.FormatFloat(p.value, 'f', -1, 64)
+		x := p.value
+		data.Series[p.series].Values[last] = &x
 	}
 	b, _ := json.Marshal(data)
 	c.Data = string(b)
