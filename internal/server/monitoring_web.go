@@ -476,6 +476,35 @@ func (s *Server) webDischarge(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", id), http.StatusSeeOther)
-	return nil
+	return s.showFirstCheckinLink(w, r, id)
+}
+
+// showFirstCheckinLink answers a discharge with the link to the first
+// follow-up check-in, to give the patient before they leave (it is also
+// emailed when due). Without a check-in it goes back to the session.
+func (s *Server) showFirstCheckinLink(w http.ResponseWriter, r *http.Request, sessionID int64) error {
+	a := mustActor(r)
+	back := fmt.Sprintf("/sessions/%d", sessionID)
+	_, list, err := s.db.SessionFollowup(r.Context(), a, sessionID)
+	if err != nil {
+		return err
+	}
+	var first *store.Checkin
+	for i := range list {
+		if list[i].Status == store.CheckinScheduled && (first == nil || list[i].DueAt.Before(first.DueAt)) {
+			first = &list[i]
+		}
+	}
+	if first == nil {
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	token, c, err := s.db.StaffCheckinLink(r.Context(), a, first.ID)
+	if err != nil {
+		return err
+	}
+	page := web.CheckinLinkPage{Base: s.base(r, "Discharged"), Label: c.Label(), URL: s.followupBaseURL(r) + store.CheckinPath(token),
+		DueAt: c.DueAt, ExpiresAt: c.ExpiresAt, BackURL: back}
+	page.Flash = "The patient is discharged. Their follow-up check-ins are scheduled."
+	return s.render(w, http.StatusOK, "followup_link", page)
 }

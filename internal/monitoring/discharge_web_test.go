@@ -1,0 +1,76 @@
+package monitoring_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ketacare/ketacare/internal/apptest"
+	"github.com/ketacare/ketacare/internal/clinical"
+)
+
+// TestWebDischargeShowsFirstCheckinLink: a nurse signs the discharge in the
+// web UI and is shown the link of the patient's first check-in, which opens
+// the check-in page.
+func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
+	env, clock := startMonitoring(t, apptest.Options{})
+	p := readyPatient(t, env, "Leaving", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2, "moaas": 5})
+	pv, _ := env.DB.CurrentProtocol(context.Background())
+	for m := 15; m <= pv.Protocol.Discharge.MinMinutesAfterDose[clinical.RouteIV]; m += 15 {
+		clock.Add(15 * time.Minute)
+		postObs(t, env, s, map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 2, "moaas": 5})
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	get := func(path string) string {
+		resp, err := c.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	post := func(path string, form url.Values) (int, string) {
+		resp, err := c.PostForm(env.URL+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tok := csrf.FindStringSubmatch(get("/login"))[1]
+	if code, _ := post("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	form := get(fmt.Sprintf("/sessions/%d/discharge", s))
+	tok = csrf.FindStringSubmatch(form)[1]
+	code, body := post(fmt.Sprintf("/sessions/%d/discharge", s), url.Values{"csrf_token": {tok}, "escort": {"yes"}, "driving": {"yes"}})
+	if code != http.StatusOK || !strings.Contains(body, "The patient is discharged") {
+		t.Fatalf("discharge: %d\n%.3000s", code, body)
+	}
+	m := regexp.MustCompile(`value="(http://[^"]+/checkin/[^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no check-in link on the discharge answer:\n%.3000s", body)
+	}
+	link, _ := url.Parse(m[1])
+	resp, err := http.Get(env.URL + link.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusConflict {
+		t.Fatalf("check-in link answers %d", resp.StatusCode)
+	}
+}
