@@ -48,6 +48,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, surface Sur
 		s.log.Error("internal error", "request_id", requestID(r), "route", r.Pattern, "err", err)
 	}
 	switch surface {
+	case FHIR:
+		s.renderFHIRError(w, r, status, err)
 	case API:
 		writeJSON(w, status, problem{Type: "about:blank", Title: http.StatusText(status), Status: status,
 			Detail: ketacare.ErrorMessage(err), Code: code, Errors: ketacare.ErrorFields(err), RequestID: requestID(r)},

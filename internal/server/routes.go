@@ -17,6 +17,7 @@ const (
 	Web  Surface = iota // HTML pages: errors as pages, sign-in redirects, CSRF on forms
 	API                 // JSON: errors as application/problem+json
 	Bare                // health, metrics, static files: plain text errors
+	FHIR                // FHIR R4: errors as OperationOutcome (fhir_*.go)
 )
 
 // HandlerFunc is a handler that returns its error instead of writing it.
@@ -99,6 +100,7 @@ func (s *Server) capabilityRoutes() [][]Route {
 		s.monitoringRoutes(),
 		s.followupRoutes(),
 		s.callbackRoutes(),
+		s.fhirRoutes(),
 	}
 }
 
