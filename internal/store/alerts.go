@@ -118,20 +118,7 @@ func (tx *Tx) OutstandingAlerts(ctx context.Context, sessionID int64) ([]Alert, 
 }
 
 func (tx *Tx) listAlerts(ctx context.Context, where string, args ...any) ([]Alert, error) {
-	rows, err := tx.query(ctx, "SELECT "+alertColumns+" FROM session_alerts WHERE "+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryList(ctx, tx, scanAlert, "SELECT "+alertColumns+" FROM session_alerts WHERE "+where, args...)
 }
 
 // AlertFor loads an alert the actor may see, audited under action through

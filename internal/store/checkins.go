@@ -117,20 +117,7 @@ func scanCheckin(s interface{ Scan(...any) error }) (Checkin, error) {
 }
 
 func (tx *Tx) followupCheckins(ctx context.Context, where string, args ...any) ([]Checkin, error) {
-	rows, err := tx.query(ctx, "SELECT "+checkinColumns+" FROM checkins WHERE "+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Checkin
-	for rows.Next() {
-		c, err := scanCheckin(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryList(ctx, tx, scanCheckin, "SELECT "+checkinColumns+" FROM checkins WHERE "+where, args...)
 }
 
 // followupSystem is the actor of follow-up's background work, acting in

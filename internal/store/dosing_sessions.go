@@ -343,20 +343,7 @@ func (tx *Tx) LiveSessionsOfClinic(ctx context.Context, a ketacare.Actor, clinic
 // SessionsOfPatient lists a patient's sessions, newest first. The caller
 // has authorised and audited the access (PatientFor).
 func (tx *Tx) SessionsOfPatient(ctx context.Context, patientID int64) ([]DosingSession, error) {
-	rows, err := tx.query(ctx, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE patient_id = ? ORDER BY opened_at DESC, id DESC", patientID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DosingSession
-	for rows.Next() {
-		s, err := scanDosingSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryList(ctx, tx, scanDosingSession, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE patient_id = ? ORDER BY opened_at DESC, id DESC", patientID)
 }
 
 // PatientsByIdentifier finds the patients a bedside device names: by NHS

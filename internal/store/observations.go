@@ -69,20 +69,7 @@ func (tx *Tx) InsertObservation(ctx context.Context, r *ObservationRecord) error
 // SessionObservations lists a session's observations in time order. The
 // caller has authorised and audited the access.
 func (tx *Tx) SessionObservations(ctx context.Context, sessionID int64) ([]ObservationRecord, error) {
-	rows, err := tx.query(ctx, "SELECT "+observationColumns+" FROM observations WHERE session_id = ? ORDER BY at, id", sessionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ObservationRecord
-	for rows.Next() {
-		r, err := scanObservation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, tx, scanObservation, "SELECT "+observationColumns+" FROM observations WHERE session_id = ? ORDER BY at, id", sessionID)
 }
 
 func scanObservation(s interface{ Scan(...any) error }) (ObservationRecord, error) {
