@@ -30,15 +30,22 @@ func (db *DB) Audit(ctx context.Context, ev Event) error {
 // Audit appends an entry to the hash chain inside this transaction. The
 // chain head row is locked, so concurrent writers (several PostgreSQL
 // processes) append one at a time and the chain stays linear.
+//
+// In a group-commit batch (UpdateGrouped on SQLite) the head is read once
+// per batch and kept in memory; the batch writes it back before committing.
 func (tx *Tx) Audit(ctx context.Context, ev Event) error {
-	lock := ""
-	if tx.dialect == Postgres {
-		lock = " FOR UPDATE"
-	}
 	var seq int64
 	var prev string
-	if err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+lock).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("audit: reading chain head: %w", err)
+	if h := tx.head; h != nil && h.loaded {
+		seq, prev = h.seq, h.hash
+	} else {
+		lock := ""
+		if tx.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		if err := tx.queryRow(ctx, "SELECT seq, hash FROM audit_head WHERE id = 1"+lock).Scan(&seq, &prev); err != nil {
+			return fmt.Errorf("audit: reading chain head: %w", err)
+		}
 	}
 	if ev.Outcome == "" {
 		ev.Outcome = audit.OutcomeSuccess
@@ -55,10 +62,23 @@ func (tx *Tx) Audit(ctx context.Context, ev Event) error {
 		e.RequestID, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("audit: appending entry: %w", err)
 	}
+	if h := tx.head; h != nil {
+		*h = auditHead{loaded: true, moved: true, seq: e.Seq, hash: e.Hash}
+		return nil
+	}
 	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {
 		return fmt.Errorf("audit: moving chain head: %w", err)
 	}
 	return nil
+}
+
+// auditHead is the audit chain head as a group-commit batch has moved it:
+// loaded once read from audit_head, moved once an entry was appended (and
+// audit_head must be written before the commit).
+type auditHead struct {
+	loaded, moved bool
+	seq           int64
+	hash          string
 }
 
 // deniedError carries the audit entry of a refused request out of a

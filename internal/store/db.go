@@ -122,6 +122,7 @@ type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
 	stmts   *stmtCache // prepared statements reused across transactions (SQLite)
+	head    *auditHead // the audit chain head of a group-commit batch (SQLite), nil otherwise
 	// Now is the transaction's clock reading, in UTC to the microsecond.
 	Now time.Time
 }

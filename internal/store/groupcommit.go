@@ -131,6 +131,14 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 		return
 	}
 	ok := 0
+	// The batch's callers share the prepared statements of the writer pool
+	// and one audit chain head: read from audit_head at the batch's first
+	// audit entry, moved in memory by each entry, and written back once
+	// before the commit. A caller rolled back to its savepoint takes its
+	// entries away, so the head goes back to where it was before that
+	// caller: the chain stays linear, without a hole.
+	stmts := db.stmtCache(db.write)
+	head := &auditHead{}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
@@ -140,10 +148,12 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 			results[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		tx := &Tx{tx: stx, dialect: db.Dialect, Now: db.Now().UTC().Truncate(time.Microsecond)}
+		before := *head
+		tx := &Tx{tx: stx, dialect: db.Dialect, stmts: stmts, head: head, Now: db.Now().UTC().Truncate(time.Microsecond)}
 		ferr := runGrouped(r.fn, tx)
 		if ferr != nil {
 			results[i] = ferr
+			*head = before
 			if _, err := stx.Exec("ROLLBACK TO grouped"); err != nil {
 				// The transaction is in an unknown state: give up on the whole batch.
 				_ = stx.Rollback()
@@ -163,6 +173,13 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 		_ = stx.Rollback()
 		answer(nil)
 		return
+	}
+	if head.moved {
+		if _, err := stx.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", head.seq, head.hash); err != nil {
+			_ = stx.Rollback()
+			answer(fmt.Errorf("audit: moving chain head: %w", err))
+			return
+		}
 	}
 	t1 := time.Now()
 	g.execNs.Add(int64(t1.Sub(t0)))

@@ -74,3 +74,54 @@ func TestUpdateGroupedCommitsEachCallerAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateGroupedAuditChain appends several entries per caller in shared
+// batches, with callers that fail after appending: the chain stays linear
+// and verifiable, with no hole, and a plain transaction continues it.
+func TestUpdateGroupedAuditChain(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		a := nurse(db, t)
+		before, err := db.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 300
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				err := db.UpdateGrouped(ctx, func(tx *store.Tx) error {
+					for j := 0; j < 1+i%3; j++ {
+						if err := tx.Audit(ctx, store.Event{Actor: a, Action: "test.chain", Detail: fmt.Sprint(i, ".", j)}); err != nil {
+							return err
+						}
+					}
+					if i%4 == 1 {
+						return ketacare.Errorf(ketacare.EINVALID, "refused %d", i)
+					}
+					return nil
+				})
+				if err == nil {
+					mu.Lock()
+					ok += 1 + i%3
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		if err := db.Audit(ctx, store.Event{Actor: a, Action: "test.chain.after"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.VerifyAudit(ctx)
+		if err != nil {
+			t.Fatalf("audit chain broken: %v", err)
+		}
+		if got != before+int64(ok)+1 {
+			t.Errorf("%d entries, want %d", got, before+int64(ok)+1)
+		}
+	})
+}

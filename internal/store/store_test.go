@@ -336,6 +336,28 @@ func TestTokens(t *testing.T) {
 		if _, err := db.TokenUser(ctx, "nope"); ketacare.ErrorCode(err) != ketacare.EUNAUTHORIZED {
 			t.Fatalf("unknown token: %v", err)
 		}
+		// A token just used (and so remembered) stops working at once when
+		// its account is disabled, and works again once it is enabled.
+		if _, err := db.CreateToken(ctx, a, a.UserID, "second", "hash2"); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := db.TokenUser(ctx, "hash2"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.SetUserDisabled(ctx, a, a.UserID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TokenUser(ctx, "hash2"); ketacare.ErrorCode(err) != ketacare.EUNAUTHORIZED {
+			t.Fatalf("disabled account's token works: %v", err)
+		}
+		if err := db.SetUserDisabled(ctx, a, a.UserID, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TokenUser(ctx, "hash2"); err != nil {
+			t.Fatalf("enabled account's token refused: %v", err)
+		}
 	})
 }
 

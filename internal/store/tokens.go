@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ketacare/ketacare"
@@ -36,7 +39,27 @@ func (db *DB) CreateToken(ctx context.Context, a ketacare.Actor, userID int64, n
 }
 
 // TokenUser returns the enabled user a live token acts as.
+//
+// A token found live is remembered for at most TokenCacheTTL, so that a
+// client sending many requests is not looked up on each. Revoking a token,
+// and disabling, enabling or changing the password of an account, through
+// any DB handle of this process forgets every remembered token at once; a
+// change made by another process (the command line run separately, another
+// server on PostgreSQL) takes effect within TokenCacheTTL.
 func (db *DB) TokenUser(ctx context.Context, hash string) (ketacare.User, error) {
+	c := db.tokens()
+	if u, ok := c.get(db, hash); ok {
+		return u, nil
+	}
+	gen := c.gen.Load()
+	u, err := db.lookupTokenUser(ctx, hash)
+	if err == nil {
+		c.put(db, hash, u, gen)
+	}
+	return u, err
+}
+
+func (db *DB) lookupTokenUser(ctx context.Context, hash string) (ketacare.User, error) {
 	var u ketacare.User
 	var id int64
 	var lastUsed sql.NullTime
@@ -96,8 +119,10 @@ func (db *DB) Tokens(ctx context.Context, userID int64) ([]APIToken, error) {
 	return out, err
 }
 
-// RevokeToken revokes a token; it stops working at once.
+// RevokeToken revokes a token; it stops working at once in this process,
+// and within TokenCacheTTL in any other process using the database.
 func (db *DB) RevokeToken(ctx context.Context, a ketacare.Actor, id int64) error {
+	defer db.tokens().forget()
 	return db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", tx.Now, id)
 		if err != nil {
@@ -108,4 +133,67 @@ func (db *DB) RevokeToken(ctx context.Context, a ketacare.Actor, id int64) error
 		}
 		return tx.Audit(ctx, Event{Actor: a, Action: "token.revoke", Detail: "token " + itoa(id)})
 	})
+}
+
+// TokenCacheTTL is how long TokenUser remembers a live token.
+const TokenCacheTTL = 2 * time.Second
+
+// maxCachedTokens bounds the token cache; when full it is emptied.
+const maxCachedTokens = 4096
+
+// tokenCache remembers the users of live tokens for TokenCacheTTL. gen
+// moves on each change to tokens or accounts: an entry, or a lookup that
+// began, under an older generation is not used.
+type tokenCache struct {
+	gen atomic.Int64
+	mu  sync.Mutex
+	m   map[string]cachedToken
+}
+
+type cachedToken struct {
+	db      *DB // the handle that looked it up: handles may be on different databases
+	user    ketacare.User
+	gen     int64
+	expires time.Time
+}
+
+// tokenCacheProcess is the one token cache of this process, shared by
+// every DB handle, so that a change made through any handle (the server's,
+// or a command run in the same process) is seen by all at once.
+var tokenCacheProcess = &tokenCache{m: map[string]cachedToken{}}
+
+func (db *DB) tokens() *tokenCache { return tokenCacheProcess }
+
+func (c *tokenCache) get(db *DB, hash string) (ketacare.User, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || e.db != db || e.gen != c.gen.Load() || !time.Now().Before(e.expires) {
+		return ketacare.User{}, false
+	}
+	u := e.user
+	u.ClinicIDs = slices.Clone(u.ClinicIDs)
+	return u, true
+}
+
+func (c *tokenCache) put(db *DB, hash string, u ketacare.User, gen int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen.Load() {
+		return // tokens or accounts changed during the lookup
+	}
+	if len(c.m) >= maxCachedTokens {
+		clear(c.m)
+	}
+	u.ClinicIDs = slices.Clone(u.ClinicIDs)
+	c.m[hash] = cachedToken{db: db, user: u, gen: gen, expires: time.Now().Add(TokenCacheTTL)}
+}
+
+// forget drops every remembered token; called after a change to tokens or
+// accounts has committed (or failed).
+func (c *tokenCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	clear(c.m)
 }
