@@ -344,6 +344,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFun
 	}
 	if stored != nil {
 		w.Header().Set("Content-Type", stored.ContentType)
+		if stored.Location != "" {
+			w.Header().Set("Location", stored.Location)
+		}
 		w.Header().Set("Idempotent-Replayed", "true")
 		w.WriteHeader(stored.Status)
 		_, err := io.WriteString(w, stored.Body)
@@ -359,7 +362,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFun
 	// The change is committed; if recording the response fails, a retry
 	// would repeat it, so say so rather than pretend.
 	if err := s.db.FinishIdempotent(context.WithoutCancel(r.Context()), a.UserID, key,
-		store.StoredResponse{Status: status, ContentType: w.Header().Get("Content-Type"), Body: buf.body.String()}); err != nil {
+		store.StoredResponse{Status: status, ContentType: w.Header().Get("Content-Type"), Location: w.Header().Get("Location"), Body: buf.body.String()}); err != nil {
 		s.log.Error("recording idempotent response", "request_id", requestID(r), "err", err)
 	}
 	if herr != nil {

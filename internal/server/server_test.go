@@ -92,7 +92,7 @@ func TestPatientAPI(t *testing.T) {
 		t.Errorf("created %v", p)
 	}
 	again := env.As(ketacare.RoleNurse, "POST", "/api/v1/patients", body, "Idempotency-Key", "reg-1")
-	if again.Status != http.StatusCreated || string(again.Body) != string(r.Body) {
+	if again.Status != http.StatusCreated || string(again.Body) != string(r.Body) || again.Header.Get("Location") != r.Header.Get("Location") || r.Header.Get("Location") == "" {
 		t.Errorf("retry: %d %s, want the first response", again.Status, again.Body)
 	}
 	body["givenName"] = "Augusta"

@@ -13,6 +13,7 @@ import (
 type StoredResponse struct {
 	Status      int
 	ContentType string
+	Location    string
 	Body        string
 }
 
@@ -27,8 +28,8 @@ func (db *DB) BeginIdempotent(ctx context.Context, userID int64, key, requestHas
 	err := db.Update(ctx, func(tx *Tx) error {
 		var hash string
 		var r StoredResponse
-		err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key).
-			Scan(&hash, &r.Status, &r.ContentType, &r.Body)
+		err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key).
+			Scan(&hash, &r.Status, &r.ContentType, &r.Location, &r.Body)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err := tx.exec(ctx, "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
@@ -58,8 +59,8 @@ func (db *DB) FinishIdempotent(ctx context.Context, userID int64, key string, r 
 			_, err := tx.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key)
 			return err
 		}
-		_, err := tx.exec(ctx, "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ? WHERE user_id = ? AND idem_key = ?",
-			r.Status, r.ContentType, r.Body, userID, key)
+		_, err := tx.exec(ctx, "UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?",
+			r.Status, r.ContentType, r.Location, r.Body, userID, key)
 		return err
 	})
 }
