@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load (after the warm-up)")
 	fs.Int64Var(&o.max, "max", 5_000_000, "stop after this many observations")
 	fs.IntVar(&o.alertEvery, "alert-every", 50, "every Nth observation of a session raises an alert (anxiety 9) and the next clears it")
-	fs.Float64Var(&o.rate, "rate", 0, "observations per second per session (0: as fast as answered)")
+	fs.Float64Var(&o.rate, "rate", 0, "observations per second per session, each session at a random phase (0: as fast as answered)")
 	fs.StringVar(&o.url, "url", "", "base URL of a running server on the loopback interface (empty: start one in this process)")
 	fs.StringVar(&o.dsn, "db", "", "the running server's database (with -url), to prepare the sessions in")
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
@@ -368,9 +368,14 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		go func(i int, sid int64) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			// With -rate, each session posts on its own schedule, at a random
+			// phase within the interval: sessions observed by different nurses
+			// do not all post in the same millisecond.
 			var interval time.Duration
+			var next time.Time
 			if o.rate > 0 {
 				interval = time.Duration(float64(time.Second) / o.rate)
+				next = begin.Add(time.Duration(rng.Int64N(int64(interval))))
 			}
 			local := make([]time.Duration, 0, 1024)
 			defer func() {
@@ -382,6 +387,19 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			for n := 0; runCtx.Err() == nil; n++ {
 				if total.Load() >= o.max {
 					return
+				}
+				if interval > 0 {
+					if wait := time.Until(next); wait > 0 {
+						select {
+						case <-runCtx.Done():
+							return
+						case <-time.After(wait):
+						}
+					}
+					// A slot missed while a POST was waiting is skipped, not caught up.
+					if next = next.Add(interval); next.Before(time.Now()) {
+						next = time.Now()
+					}
 				}
 				obs := observation{Systolic: 118 + rng.IntN(14), Diastolic: 74 + rng.IntN(10), Pulse: 66 + rng.IntN(20), SpO2: 96 + rng.IntN(4),
 					RespRate: 12 + rng.IntN(6), Anxiety: 1 + rng.IntN(3), MOAAS: 5}
@@ -419,12 +437,6 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				}
 				local = append(local, time.Since(t0))
 				total.Add(1)
-				if interval > 0 {
-					select {
-					case <-runCtx.Done():
-					case <-time.After(interval):
-					}
-				}
 			}
 		}(i, sid)
 	}
