@@ -102,20 +102,27 @@ func (s *sessionState) add(o clinical.Observation) {
 
 // readings are the predicates the clinical rules select observations by:
 // an observation kept for any of them is kept.
+// Tests of whether an observation holds a reading.
+var (
+	anyReading       = func(clinical.Observation) bool { return true }
+	hasBP            = func(o clinical.Observation) bool { return o.Systolic != nil && o.Diastolic != nil }
+	hasSystolic      = func(o clinical.Observation) bool { return o.Systolic != nil }
+	hasDiastolic     = func(o clinical.Observation) bool { return o.Diastolic != nil }
+	hasPulse         = func(o clinical.Observation) bool { return o.Pulse != nil }
+	hasSpO2          = func(o clinical.Observation) bool { return o.SpO2 != nil }
+	hasRespRate      = func(o clinical.Observation) bool { return o.RespRate != nil }
+	hasTemp          = func(o clinical.Observation) bool { return o.TempC != nil }
+	hasConsciousness = func(o clinical.Observation) bool { return o.Consciousness != "" }
+	hasOxygen        = func(o clinical.Observation) bool { return o.OnOxygen != nil }
+	hasAnxiety       = func(o clinical.Observation) bool { return o.Anxiety != nil }
+	hasMOAAS         = func(o clinical.Observation) bool { return o.MOAAS != nil }
+	hasCADSS         = func(o clinical.Observation) bool { return len(o.CADSS) > 0 }
+)
+
+// readings are every reading the clinical rules look for.
 var readings = []func(clinical.Observation) bool{
-	func(clinical.Observation) bool { return true },
-	func(o clinical.Observation) bool { return o.Systolic != nil && o.Diastolic != nil },
-	func(o clinical.Observation) bool { return o.Systolic != nil },
-	func(o clinical.Observation) bool { return o.Diastolic != nil },
-	func(o clinical.Observation) bool { return o.Pulse != nil },
-	func(o clinical.Observation) bool { return o.SpO2 != nil },
-	func(o clinical.Observation) bool { return o.RespRate != nil },
-	func(o clinical.Observation) bool { return o.TempC != nil },
-	func(o clinical.Observation) bool { return o.Consciousness != "" },
-	func(o clinical.Observation) bool { return o.OnOxygen != nil },
-	func(o clinical.Observation) bool { return o.Anxiety != nil },
-	func(o clinical.Observation) bool { return o.MOAAS != nil },
-	func(o clinical.Observation) bool { return len(o.CADSS) > 0 },
+	anyReading, hasBP, hasSystolic, hasDiastolic, hasPulse, hasSpO2, hasRespRate, hasTemp,
+	hasConsciousness, hasOxygen, hasAnxiety, hasMOAAS, hasCADSS,
 }
 
 // compact keeps, for each reading, the latest observation that has it (of
@@ -170,31 +177,31 @@ func (s *sessionState) baseline() clinical.Observation {
 		}
 		return best, found
 	}
-	if o, ok := latest(readings[1]); ok {
+	if o, ok := latest(hasBP); ok {
 		b.Systolic, b.Diastolic = o.Systolic, o.Diastolic
 	}
-	if o, ok := latest(readings[4]); ok {
+	if o, ok := latest(hasPulse); ok {
 		b.Pulse = o.Pulse
 	}
-	if o, ok := latest(readings[5]); ok {
+	if o, ok := latest(hasSpO2); ok {
 		b.SpO2 = o.SpO2
 	}
-	if o, ok := latest(readings[6]); ok {
+	if o, ok := latest(hasRespRate); ok {
 		b.RespRate = o.RespRate
 	}
-	if o, ok := latest(readings[7]); ok {
+	if o, ok := latest(hasTemp); ok {
 		b.TempC = o.TempC
 	}
-	if o, ok := latest(readings[8]); ok {
+	if o, ok := latest(hasConsciousness); ok {
 		b.Consciousness = o.Consciousness
 	}
-	if o, ok := latest(readings[10]); ok {
+	if o, ok := latest(hasAnxiety); ok {
 		b.Anxiety = o.Anxiety
 	}
-	if o, ok := latest(readings[11]); ok {
+	if o, ok := latest(hasMOAAS); ok {
 		b.MOAAS = o.MOAAS
 	}
-	if o, ok := latest(readings[0]); ok {
+	if o, ok := latest(anyReading); ok {
 		b.At = o.At
 	}
 	return b
