@@ -98,6 +98,14 @@ func Start(t testing.TB, opts Options) *Env {
 	return e
 }
 
+// For returns the environment reporting to another test, such as a fuzz
+// target's (the server and accounts are shared).
+func (e *Env) For(t testing.TB) *Env {
+	c := *e
+	c.T = t
+	return &c
+}
+
 // NewToken creates an API token for a user.
 func (e *Env) NewToken(u ketacare.User) string {
 	tok := auth.NewAPIToken()

@@ -37,7 +37,7 @@ func (c *fakeClock) Add(d time.Duration) {
 }
 
 // startMonitoring boots a server whose clock the test moves.
-func startMonitoring(t *testing.T, opts apptest.Options) (*apptest.Env, *fakeClock) {
+func startMonitoring(t testing.TB, opts apptest.Options) (*apptest.Env, *fakeClock) {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	prev := opts.Config
