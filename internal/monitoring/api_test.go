@@ -566,6 +566,33 @@ func testDischargeGate(t *testing.T, opts apptest.Options) {
 	}
 }
 
+// TestObservationAudited: every observation is audited under the nurse,
+// the patient and the clinic, including those recorded from the session
+// state kept in memory (every one after the first on SQLite).
+func TestObservationAudited(t *testing.T) {
+	forEachDB(t, func(t *testing.T, opts apptest.Options) {
+		env := apptest.Start(t, opts)
+		p := readyPatient(t, env, "Audited", "", clinical.RouteIV, "ketamine", 35)
+		s := openDosed(t, env, p, nil)
+		for range 3 {
+			postObs(t, env, s, map[string]any{"pulse": 80})
+		}
+		nurse := env.Users[ketacare.RoleNurse]
+		got, err := env.DB.ListAudit(context.Background(), store.AuditFilter{PatientID: p, Action: "observation.create"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("%d observation.create entries, want 3", len(got))
+		}
+		for _, e := range got {
+			if e.UserID != nurse.ID || e.ClinicID != nurse.ClinicIDs[0] || e.Outcome != "success" {
+				t.Errorf("entry %+v", e)
+			}
+		}
+	})
+}
+
 func TestAnotherClinicsSessionIsNotFound(t *testing.T) {
 	forEachDB(t, testAnotherClinicsSessionIsNotFound)
 }

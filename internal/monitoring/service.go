@@ -154,7 +154,8 @@ func (s *Service) state(ctx context.Context, tx *store.Tx, e *entry, acc access,
 			}
 			return st, nil
 		}
-		if _, err := tx.PatientFor(ctx, acc.actor, st.session.PatientID, action); err != nil {
+		// The patient was read with the state and does not change.
+		if err := tx.PatientAccess(ctx, acc.actor, st.patient, action); err != nil {
 			return nil, err
 		}
 		return st, nil
