@@ -425,3 +425,61 @@ func TestAdminPages(t *testing.T) {
 		t.Errorf("bad protocol document: %d", resp.StatusCode)
 	}
 }
+
+func TestAdminEditsAStaffAccount(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	north, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "North clinic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, env.URL)
+	tok := b.csrf("/login")
+	b.post("/login", url.Values{"csrf_token": {tok}, "email": {"admin@test.example"}, "password": {apptest.Password}})
+	nurse := env.Users[ketacare.RoleNurse]
+	page := "/admin/users/" + itoa(nurse.ID)
+	csrf := b.csrf(page)
+
+	resp, body := b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Choose at least one clinic.") {
+		t.Fatalf("no clinic: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}, "clinic": {itoa(north.ID)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("update: %d", resp.StatusCode)
+	}
+	var me struct {
+		Role      string
+		Name      string
+		ClinicIDs []int64
+	}
+	env.As(ketacare.RoleNurse, "GET", "/api/v1/me", nil).JSON(t, &me)
+	if me.Role != "prescriber" || me.Name != "Nurse Lead" || len(me.ClinicIDs) != 1 || me.ClinicIDs[0] != north.ID {
+		t.Fatalf("account after the change: %+v", me)
+	}
+	admin := "/admin/users/" + itoa(env.Users[ketacare.RoleAdmin].ID)
+	if resp, body := b.post(admin, url.Values{"csrf_token": {csrf}, "name": {"Me"}, "role": {"nurse"}, "clinic": {"1"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "own admin role") {
+		t.Fatalf("self-demotion: %d", resp.StatusCode)
+	}
+	if resp, body := b.post(page+"/password", url.Values{"csrf_token": {csrf}, "password": {"password1234"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too common") {
+		t.Fatalf("common password: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post(page+"/password", url.Values{"csrf_token": {csrf}, "password": {"granite meadow lantern"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set password: %d", resp.StatusCode)
+	}
+	n := newBrowser(t, env.URL)
+	tok = n.csrf("/login")
+	if resp, _ := n.post("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("old password still works: %d", resp.StatusCode)
+	}
+	if resp, _ := n.post("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {"granite meadow lantern"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new password refused: %d", resp.StatusCode)
+	}
+	entries, _ := env.DB.ListAudit(ctx, store.AuditFilter{Action: "user."})
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action)
+	}
+	if !strings.Contains(strings.Join(got, ","), "user.password,user.update") {
+		t.Errorf("account changes audited as %v", got)
+	}
+}

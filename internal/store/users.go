@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -195,5 +196,51 @@ func (db *DB) SetPassword(ctx context.Context, a ketacare.Actor, id int64, hash 
 			return err
 		}
 		return tx.Audit(ctx, Event{Actor: a, Action: "user.password", Detail: "user " + itoa(id)})
+	})
+}
+
+// UpdateStaffAccount changes a staff account's name, role and clinics. The
+// change applies to the account's next request (sessions and tokens look
+// the account up afresh). Patient accounts keep their role.
+func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64, name string, role ketacare.Role, clinicIDs []int64) error {
+	name = strings.TrimSpace(name)
+	f := map[string]string{}
+	if name == "" || len(name) > 200 {
+		f["name"] = "Enter a name of 200 characters or fewer."
+	}
+	if !role.Valid() || role == ketacare.RolePatient {
+		f["role"] = "Choose a staff role: admin, prescriber, nurse or counsellor."
+	}
+	if len(clinicIDs) == 0 {
+		f["clinics"] = "Choose at least one clinic."
+	}
+	if err := ketacare.FieldErrors(f); err != nil {
+		return err
+	}
+	defer db.tokens().forget()
+	return db.Update(ctx, func(tx *Tx) error {
+		var current string
+		err := tx.queryRow(ctx, "SELECT role FROM users WHERE id = ?", id).Scan(&current)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Account")
+		} else if err != nil {
+			return err
+		}
+		if ketacare.Role(current) == ketacare.RolePatient {
+			return ketacare.Errorf(ketacare.ECONFLICT, "A patient account cannot be made a staff account.")
+		}
+		if _, err := tx.exec(ctx, "UPDATE users SET name = ?, role = ? WHERE id = ?", name, string(role), id); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "DELETE FROM user_clinics WHERE user_id = ?", id); err != nil {
+			return err
+		}
+		for _, c := range clinicIDs {
+			if _, err := tx.exec(ctx, "INSERT INTO user_clinics (user_id, clinic_id) VALUES (?, ?)", id, c); err != nil {
+				return &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
+					Fields: map[string]string{"clinics": fmt.Sprintf("Clinic %d does not exist.", c)}}
+			}
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: "user.update", Detail: fmt.Sprintf("user %d role %s clinics %v", id, role, clinicIDs)})
 	})
 }

@@ -184,3 +184,18 @@ var (
 	_ = sample("admin_audit", AuditPage{Entries: []audit.Entry{{Seq: 1}}, NextURL: "/n"})
 	_ = sample("admin_protocol", ProtocolPage{Base: Base{User: &ketacare.Actor{Role: ketacare.RoleAdmin}}, History: []ProtocolVersionSummary{{Version: 1}}, From: 1, To: 2, Changes: []ProtocolChange{{Path: "a"}}})
 )
+
+// UserEditPage changes one staff account: name, role, clinics, password.
+type UserEditPage struct {
+	Base
+	Account  ketacare.User
+	Name     string
+	Role     string
+	Clinics  []ketacare.Clinic
+	InClinic map[int64]bool
+	Roles    []ketacare.Role
+	Errors   ErrorSummary
+}
+
+var _ = sample("admin_user", UserEditPage{Account: ketacare.User{ID: 2, Email: "n@example.org"}, Roles: ketacare.Roles,
+	Clinics: []ketacare.Clinic{{ID: 1, Name: "Main"}}, InClinic: map[int64]bool{1: true}})
