@@ -32,6 +32,9 @@ type Config struct {
 	Logger          *slog.Logger
 	// Clock replaces the database's clock (tests); time.Now when nil.
 	Clock func() time.Time
+	// StreamRecheck is how often open event streams re-check their account
+	// (30 s when zero).
+	StreamRecheck time.Duration
 	// SMTPURL (smtp://user:pass@host:port) and MailFrom send the follow-up
 	// emails; without SMTPURL they wait in the outbox. BaseURL starts the
 	// links in them (http://Addr when empty).
@@ -76,7 +79,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}
 	srv, err := server.New(server.Config{SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
-		SecureCookies: cfg.SecureCookies, PublicRateLimit: cfg.PublicRateLimit, Logger: cfg.Logger, Monitoring: mon, BaseURL: cfg.BaseURL}, db)
+		SecureCookies: cfg.SecureCookies, PublicRateLimit: cfg.PublicRateLimit, Logger: cfg.Logger, Monitoring: mon, BaseURL: cfg.BaseURL, StreamRecheck: cfg.StreamRecheck}, db)
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -1,7 +1,11 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"time"
+
+	"github.com/ketacare/ketacare"
 
 	"github.com/ketacare/ketacare/internal/live"
 	"github.com/ketacare/ketacare/internal/store"
@@ -40,8 +44,34 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t live.Top
 		return err
 	}
 	defer sub.Close()
-	if err := live.Stream(r.Context(), w, sub, live.DefaultHeartbeat); err != nil {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go s.endStreamWhenDisabled(ctx, cancel, mustActor(r).UserID, requestID(r))
+	if err := live.Stream(ctx, w, sub, live.DefaultHeartbeat); err != nil {
 		s.log.Debug("event stream ended", "request_id", requestID(r), "err", err)
 	}
 	return nil
+}
+
+// endStreamWhenDisabled ends a long-lived stream once its account is
+// disabled or gone: access ends for live boards as for every other request.
+func (s *Server) endStreamWhenDisabled(ctx context.Context, cancel context.CancelFunc, userID int64, reqID string) {
+	t := time.NewTicker(s.cfg.StreamRecheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			u, err := s.db.User(ctx, userID)
+			if ctx.Err() != nil {
+				return
+			}
+			if (err != nil && ketacare.ErrorCode(err) == ketacare.ENOTFOUND) || (err == nil && u.Disabled) {
+				s.log.Info("event stream ended: account disabled", "request_id", reqID)
+				cancel()
+				return
+			}
+		}
+	}
 }

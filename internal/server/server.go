@@ -37,6 +37,10 @@ type Config struct {
 	// Monitoring is the dosing-session monitoring service; one publishing
 	// on a broker of its own is made when nil.
 	Monitoring *monitoring.Service
+	// StreamRecheck is how often an open event stream checks that its
+	// account is still enabled (30 s when zero): disabling an account ends
+	// its live boards too.
+	StreamRecheck time.Duration
 }
 
 // Server handles every HTTP request.
@@ -63,6 +67,9 @@ func New(cfg Config, db *store.DB) (*Server, error) {
 	}
 	if cfg.SessionMax == 0 {
 		cfg.SessionMax = 12 * time.Hour
+	}
+	if cfg.StreamRecheck == 0 {
+		cfg.StreamRecheck = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
