@@ -95,7 +95,10 @@ func (s *Service) handleVitals(ctx context.Context, v hl7.Vitals) error {
 		device = "unnamed device"
 	}
 	actor := ketacare.Actor{Email: "hl7:" + device, Name: "Monitor " + device, Role: "device", ClientAddr: "mllp", RequestID: v.ControlID}
-	_, err = s.RecordDeviceObservation(ctx, actor, sessions[0], ObservationInput{Observation: o, Source: SourceHL7, Device: device})
+	_, err = s.RecordDeviceObservation(ctx, actor, sessions[0], ObservationInput{Observation: o, Source: SourceHL7, Device: device, MessageID: v.ControlID})
+	if errors.Is(err, ErrDuplicateReading) {
+		return nil // acknowledged again, stored once
+	}
 	if err != nil {
 		// Name the fields, never their values.
 		if f := ketacare.ErrorFields(err); len(f) > 0 {

@@ -37,8 +37,7 @@ func TestHL7VitalsOverMLLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	send := func(control, pid string, sys int) string {
-		at := time.Now().UTC().Format("20060102150405") + "+0000"
+	sendAt := func(control, pid string, sys int, at string) string {
 		msg := strings.Join([]string{
 			`MSH|^~\&|BEDSIDE^0001^EUI-64|BAY2|KETACARE|CLINIC|` + at + `||ORU^R01^ORU_R01|` + control + `|P|2.6`,
 			`PID|||` + pid + `||Doe^Jane`,
@@ -56,6 +55,9 @@ func TestHL7VitalsOverMLLP(t *testing.T) {
 			t.Fatal(err)
 		}
 		return string(ack)
+	}
+	send := func(control, pid string, sys int) string {
+		return sendAt(control, pid, sys, time.Now().UTC().Format("20060102150405")+"+0000")
 	}
 	if ack := send("C1", nhs+"^^^NHS^NH", 185); !strings.Contains(ack, "MSA|AA|C1") {
 		t.Fatalf("ack: %q", ack)
@@ -91,6 +93,23 @@ func TestHL7VitalsOverMLLP(t *testing.T) {
 	}
 	if ack := send("C4", nhs+"^^^NHS^NH", 400); !strings.Contains(ack, "MSA|AE|C4") || !strings.Contains(ack, "systolic") || strings.Contains(ack, "400") {
 		t.Errorf("implausible reading: %q", ack)
+	}
+	// A monitor that missed the acknowledgement sends the same message
+	// again: both are acknowledged, the reading is stored once.
+	count := func() int {
+		var list []any
+		env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", s), nil).JSON(t, &list)
+		return len(list)
+	}
+	before := count()
+	at := time.Now().UTC().Add(-time.Minute).Format("20060102150405") + "+0000"
+	for i := 0; i < 2; i++ {
+		if ack := sendAt("C5", nhs+"^^^NHS^NH", 130, at); !strings.Contains(ack, "MSA|AA|C5") {
+			t.Fatalf("resent message %d: %q", i+1, ack)
+		}
+	}
+	if got := count() - before; got != 1 {
+		t.Errorf("a resent reading was stored %d times, want once", got)
 	}
 }
 

@@ -33,6 +33,7 @@ type ObservationInput struct {
 	Confirmed bool
 	Source    string
 	Device    string // the sending device or application, for SourceHL7
+	MessageID string // the device's message id (HL7 MSH-10), for SourceHL7
 }
 
 // ObservationResult is what recording an observation gives back.
@@ -84,6 +85,10 @@ const (
 // NEWS2 and the protocol version, audited, and evaluated by the alert rules;
 // alerts are raised and cleared in the same transaction. It returns once
 // the observation is durably stored, then publishes the live events.
+// ErrDuplicateReading is returned for a device message already recorded
+// (same session, device and message id): nothing is stored again.
+var ErrDuplicateReading = errors.New("monitoring: this device message is already recorded")
+
 func (s *Service) RecordObservation(ctx context.Context, a ketacare.Actor, sessionID int64, in ObservationInput) (ObservationResult, error) {
 	return s.record(ctx, access{actor: a}, sessionID, in)
 }
@@ -129,6 +134,17 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 		if !st.session.Live() {
 			return ketacare.Errorf(ketacare.ECONFLICT, "The session was discharged; no more observations can be recorded.")
 		}
+		if in.Source == SourceHL7 && in.MessageID != "" {
+			// A monitor that missed our acknowledgement sends the same
+			// message again: keep the first.
+			dup, err := tx.DeviceMessageRecorded(ctx, sessionID, in.Device, in.MessageID)
+			if err != nil {
+				return err
+			}
+			if dup {
+				return ErrDuplicateReading
+			}
+		}
 		now := tx.Now
 		switch {
 		case at.IsZero():
@@ -154,7 +170,7 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 		cs := next.clinicalState(mp, now)
 		next.news2 = cs.NEWS2
 		rec := store.ObservationRecord{SessionID: sessionID, Observation: o, Confirmed: in.Confirmed, Source: in.Source,
-			Device: in.Device, RecordedBy: acc.actor.UserID, NEWS2: cs.NEWS2, ProtocolVersion: pv.Version}
+			Device: in.Device, MessageID: in.MessageID, RecordedBy: acc.actor.UserID, NEWS2: cs.NEWS2, ProtocolVersion: pv.Version}
 		if err := tx.InsertObservation(ctx, &rec); err != nil {
 			return err
 		}

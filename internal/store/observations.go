@@ -23,6 +23,7 @@ type ObservationRecord struct {
 	Confirmed  bool
 	Source     string // "web", "api" or "hl7"
 	Device     string // the sending device or application, for "hl7"
+	MessageID  string // the device's message id, for "hl7"
 	RecordedBy int64  // 0 for a device
 	RecordedAt time.Time
 	// NEWS2 is the score of the latest values within the window at this
@@ -54,11 +55,11 @@ func (tx *Tx) InsertObservation(ctx context.Context, r *ObservationRecord) error
 	r.RecordedAt = tx.Now
 	id, err := tx.insert(ctx, `INSERT INTO observations (session_id, at, systolic, diastolic, pulse, spo2, resp_rate, temp_c,
 		consciousness, on_oxygen, anxiety, moaas, cadss, signs, measures, confirmed, source, device, recorded_by, recorded_at,
-		news2_total, news2_response, news2_subscores, protocol_version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		news2_total, news2_response, news2_subscores, protocol_version, message_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.SessionID, o.At.UTC(), o.Systolic, o.Diastolic, o.Pulse, o.SpO2, o.RespRate, o.TempC, o.Consciousness, o.OnOxygen,
 		o.Anxiety, o.MOAAS, joinInts(o.CADSS), strings.Join(o.Signs, ","), strings.Join(o.Measures, ","), r.Confirmed,
-		r.Source, r.Device, r.RecordedBy, r.RecordedAt, total, response, subs, r.ProtocolVersion)
+		r.Source, r.Device, r.RecordedBy, r.RecordedAt, total, response, subs, r.ProtocolVersion, r.MessageID)
 	if err != nil {
 		return fmt.Errorf("inserting observation: %w", err)
 	}
@@ -144,4 +145,13 @@ func splitCodes(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// DeviceMessageRecorded reports whether a device's message was already
+// recorded for the session.
+func (tx *Tx) DeviceMessageRecorded(ctx context.Context, sessionID int64, device, messageID string) (bool, error) {
+	var n int
+	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM observations WHERE session_id = ? AND device = ? AND message_id = ?",
+		sessionID, device, messageID).Scan(&n)
+	return n > 0, err
 }
