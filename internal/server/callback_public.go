@@ -151,26 +151,9 @@ func (s *Server) auditRefusal(r *http.Request, why string) {
 	_ = s.db.Audit(r.Context(), store.Event{Actor: a, Action: "callback.refused", Outcome: "denied", Detail: why})
 }
 
-// apiCallbackCreate is POST /api/v1/callbacks, for anyone. The route is
-// declared on the Bare surface so that the session CSRF middleware, which
-// would refuse a caller without cookies, stays out of the way; this
-// handler identifies a signed-in caller itself, requires the CSRF header
-// of cookie sessions, and answers every error as a JSON problem.
-func (s *Server) apiCallbackCreate(w http.ResponseWriter, r *http.Request) error {
-	rt := Route{Method: http.MethodPost, Path: "/api/v1/callbacks", Policy: auth.Public, Surface: API}
-	r, err := s.authenticate(w, r, rt)
-	if err == nil && sessionFrom(r) != nil && r.Header.Get("Authorization") == "" {
-		err = s.checkCSRF(r, rt)
-	}
-	if err == nil {
-		err = s.callbackCreateJSON(w, r)
-	}
-	if err != nil {
-		s.renderError(w, r, API, err)
-	}
-	return nil
-}
-
+// callbackCreateJSON takes a callback request as JSON: from anyone (with
+// the public limits and origin check), or from staff logging it for a
+// caller with a token or a session (CSRF checked by the middleware).
 func (s *Server) callbackCreateJSON(w http.ResponseWriter, r *http.Request) error {
 	a := actorFrom(r)
 	staff := isStaff(a)

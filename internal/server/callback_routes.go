@@ -21,10 +21,9 @@ func (s *Server) callbackRoutes() []Route {
 		// Public: anyone, no sign-in.
 		{Method: "GET", Path: "/callback", Policy: auth.Public, Surface: Web, Handle: s.webCallbackForm},
 		{Method: "POST", Path: "/callback", Policy: auth.Public, Surface: Web, Handle: s.webCallbackSubmit},
-		// Bare: this handler authenticates optional callers, checks CSRF for
-		// cookie sessions and renders JSON problems itself (see
-		// apiCallbackCreate).
-		{Method: "POST", Path: "/api/v1/callbacks", Policy: auth.Public, Surface: Bare, Handle: s.apiCallbackCreate,
+		// Public, or staff with a token or session; idempotency is handled
+		// by the handler, as anonymous callers have no account to key it on.
+		{Method: "POST", Path: "/api/v1/callbacks", Policy: auth.Public, Surface: API, Handle: s.callbackCreateJSON,
 			Doc: &OpDoc{Summary: "Ask for a callback (public, or staff with a token logging a request for a caller; an Idempotency-Key header makes retries safe)",
 				Request: callbackInputJSON{}, Response: callbackCreated{}, Status: 201}},
 		{Method: "GET", Path: "/api/v1/callbacks/crisis-contacts", Policy: auth.Public, Surface: API, Handle: s.apiCrisisContacts,

@@ -483,3 +483,40 @@ func TestAdminEditsAStaffAccount(t *testing.T) {
 		t.Errorf("account changes audited as %v", got)
 	}
 }
+
+// TestCookieAPIRequestsNeedTheCSRFToken: a browser session calling the
+// JSON API must send its CSRF token; anonymous and bearer calls need none.
+func TestCookieAPIRequestsNeedTheCSRFToken(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := newBrowser(t, env.URL)
+	tok := b.csrf("/login")
+	b.post("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}})
+	csrf := b.csrf("/patients/new")
+	post := func(path, body, token string) int {
+		req, _ := http.NewRequest("POST", env.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("X-CSRF-Token", token)
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	patient := `{"givenName":"Ada","familyName":"Lovelace","birthDate":"1990-02-03","sex":"female"}`
+	if code := post("/api/v1/patients", patient, ""); code != http.StatusForbidden {
+		t.Errorf("cookie POST without CSRF token: %d", code)
+	}
+	if code := post("/api/v1/patients", patient, csrf); code != http.StatusCreated {
+		t.Errorf("cookie POST with CSRF token: %d", code)
+	}
+	callback := `{"name":"Sam","phone":"020 7946 0999","reason":"x","safeNow":true,"consent":true}`
+	if code := post("/api/v1/callbacks", callback, ""); code != http.StatusForbidden {
+		t.Errorf("cookie callback POST without CSRF token: %d", code)
+	}
+	if r := env.Do("POST", "/api/v1/callbacks", "", callback); r.Status != http.StatusCreated {
+		t.Errorf("anonymous callback POST: %d %s", r.Status, r.Body)
+	}
+}
