@@ -18,7 +18,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +35,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -271,6 +271,25 @@ type observation struct {
 	MOAAS     int `json:"moaas"`
 }
 
+// appendJSON appends the observation as JSON, as encoding/json would write it.
+func (o observation) appendJSON(b []byte) []byte {
+	field := func(b []byte, name string, v int) []byte {
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		return strconv.AppendInt(b, int64(v), 10)
+	}
+	b = append(b, '{')
+	b = field(b, "systolic", o.Systolic)
+	b = field(append(b, ','), "diastolic", o.Diastolic)
+	b = field(append(b, ','), "pulse", o.Pulse)
+	b = field(append(b, ','), "spo2", o.SpO2)
+	b = field(append(b, ','), "respRate", o.RespRate)
+	b = field(append(b, ','), "anxiety", o.Anxiety)
+	b = field(append(b, ','), "moaas", o.MOAAS)
+	return append(b, '}')
+}
+
 // stats collects latencies.
 type stats struct {
 	mu   sync.Mutex
@@ -288,10 +307,6 @@ func percentile(d []time.Duration, p float64) time.Duration {
 }
 
 func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, token string, clinic int64, sessions []int64) error {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: o.sessions + 16, MaxIdleConnsPerHost: o.sessions + 16, IdleConnTimeout: time.Minute,
-		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-	}}
 	var st stats
 	// sent records when the POST that should raise an alert was sent, by
 	// session: the board's alert.raised event is matched to it.
@@ -383,7 +398,14 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				st.post = append(st.post, local...)
 				st.mu.Unlock()
 			}()
-			path := fmt.Sprintf("%s/api/v1/sessions/%d/observations", base, sid)
+			p, err := newPoster(base, fmt.Sprintf("/api/v1/sessions/%d/observations", sid), token)
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
+			}
+			defer p.close()
+			var body, extra []byte
 			for n := 0; runCtx.Err() == nil; n++ {
 				if total.Load() >= o.max {
 					return
@@ -407,12 +429,10 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				if raising {
 					obs.Anxiety = 9
 				}
-				body, _ := json.Marshal(obs)
-				req, _ := http.NewRequestWithContext(runCtx, "POST", path, bytes.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
+				body = obs.appendJSON(body[:0])
+				extra = extra[:0]
 				if o.idempotent {
-					req.Header.Set("Idempotency-Key", fmt.Sprintf("load-%d-%d", sid, n))
+					extra = fmt.Appendf(extra, "Idempotency-Key: load-%d-%d\r\n", sid, n)
 				}
 				t0 := time.Now()
 				if raising {
@@ -420,7 +440,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 					sent[sid] = t0
 					sentMu.Unlock()
 				}
-				resp, err := client.Do(req)
+				status, err := p.post(body, extra)
 				if err != nil {
 					if runCtx.Err() == nil {
 						failed.Add(1)
@@ -428,11 +448,9 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 					}
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
+				if status != http.StatusCreated {
 					failed.Add(1)
-					firstErr.CompareAndSwap(nil, resp.Status)
+					firstErr.CompareAndSwap(nil, http.StatusText(status))
 					continue
 				}
 				local = append(local, time.Since(t0))

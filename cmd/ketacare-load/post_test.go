@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+)
+
+// The poster's requests are valid HTTP/1.1 that net/http's server reads
+// as sent, over one kept-alive connection, and it dials again when the
+// server closes the connection.
+func TestPoster(t *testing.T) {
+	var conns atomic.Int64
+	var n atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var o observation
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &o); err != nil || r.Method != "POST" || r.URL.Path != "/api/v1/sessions/7/observations" ||
+			r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Idempotency-Key") != "k" || o.Pulse != 80 {
+			t.Errorf("request: %s %s %q %q %s", r.Method, r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Idempotency-Key"), b)
+			w.WriteHeader(400)
+			return
+		}
+		if n.Add(1) == 3 {
+			w.Header().Set("Connection", "close")
+		}
+		w.WriteHeader(201)
+		_, _ = w.Write([]byte(`{"id":1}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	p, err := newPoster(srv.URL, "/api/v1/sessions/7/observations", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	body := observation{Systolic: 120, Diastolic: 80, Pulse: 80, SpO2: 98, RespRate: 14, Anxiety: 2, MOAAS: 5}.appendJSON(nil)
+	for i := 0; i < 5; i++ {
+		status, err := p.post(body, []byte("Idempotency-Key: k\r\n"))
+		if err != nil || status != 201 {
+			t.Fatalf("post %d: %d %v", i, status, err)
+		}
+	}
+	if got := conns.Load(); got != 2 {
+		t.Errorf("connections: %d, want 2 (one closed by the server after the third answer)", got)
+	}
+	var o observation
+	if err := json.Unmarshal(body, &o); err != nil || o.Systolic != 120 || o.MOAAS != 5 {
+		t.Errorf("body %s: %v %+v", body, err, o)
+	}
+}
