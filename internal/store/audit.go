@@ -36,8 +36,8 @@ func (db *DB) Audit(ctx context.Context, ev Event) error {
 func (tx *Tx) Audit(ctx context.Context, ev Event) error {
 	var seq int64
 	var prev string
-	if h := tx.head; h != nil && h.loaded {
-		seq, prev = h.seq, h.hash
+	if tx.batch != nil && tx.batch.head.loaded {
+		seq, prev = tx.batch.head.seq, tx.batch.head.hash
 	} else {
 		lock := ""
 		if tx.dialect == Postgres {
@@ -62,8 +62,8 @@ func (tx *Tx) Audit(ctx context.Context, ev Event) error {
 		e.RequestID, e.Detail, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("audit: appending entry: %w", err)
 	}
-	if h := tx.head; h != nil {
-		*h = auditHead{loaded: true, moved: true, seq: e.Seq, hash: e.Hash}
+	if tx.batch != nil {
+		tx.batch.head = auditHead{loaded: true, moved: true, seq: e.Seq, hash: e.Hash}
 		return nil
 	}
 	if _, err := tx.exec(ctx, "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.Seq, e.Hash); err != nil {

@@ -7,3 +7,12 @@ func (tx *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
 	_, err := tx.exec(ctx, q, args...)
 	return err
 }
+
+// PendingGroupedForTest returns how many grouped transactions wait for the
+// next batch (tests only).
+func (db *DB) PendingGroupedForTest() int {
+	g := db.groupCommitter()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}

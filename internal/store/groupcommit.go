@@ -17,14 +17,15 @@ type groupCommit struct {
 	pending []*groupReq
 	leading bool
 
-	batches, requests atomic.Int64
-	execNs, commitNs  atomic.Int64
+	batches, requests, retries atomic.Int64
+	execNs, commitNs           atomic.Int64
 }
 
 // GroupCommitStats counts the work of UpdateGrouped on SQLite.
 type GroupCommitStats struct {
 	Batches  int64         // shared transactions committed
 	Requests int64         // callers served
+	Retries  int64         // batches run again with savepoints because a caller failed
 	Exec     time.Duration // time spent running the callers' functions
 	Commit   time.Duration // time spent committing (the disk flush)
 }
@@ -32,7 +33,7 @@ type GroupCommitStats struct {
 // GroupCommitStats returns the counters of UpdateGrouped.
 func (db *DB) GroupCommitStats() GroupCommitStats {
 	g := db.groupCommitter()
-	return GroupCommitStats{Batches: g.batches.Load(), Requests: g.requests.Load(),
+	return GroupCommitStats{Batches: g.batches.Load(), Requests: g.requests.Load(), Retries: g.retries.Load(),
 		Exec: time.Duration(g.execNs.Load()), Commit: time.Duration(g.commitNs.Load())}
 }
 
@@ -54,8 +55,10 @@ const maxGroup = 512
 // reading in tx.Now. On PostgreSQL it is Update. On both, a panic in fn
 // is returned as fn's error.
 //
-// fn must not have effects outside the database before it returns; effects
-// that depend on the commit belong after UpdateGrouped returns nil.
+// fn may run more than once (when another caller of its batch fails, the
+// batch is run again), so it must not have effects outside the database
+// before it returns, and must start afresh each time; effects that depend
+// on the commit belong after UpdateGrouped returns nil.
 func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 	if db.Dialect != SQLite {
 		return db.Update(ctx, func(tx *Tx) error { return runGrouped(fn, tx) })
@@ -110,27 +113,51 @@ func (db *DB) leadGroups(g *groupCommit) {
 	go db.leadGroups(g)
 }
 
-// commitGroup runs a batch in one transaction, each request in a
-// savepoint, and answers every request after the commit.
+// commitGroup runs a batch in one transaction and answers every request
+// after the commit.
+//
+// The batch is first run without savepoints: a savepoint makes SQLite copy
+// every page a request changes into a statement journal, which costs more
+// than the request's own statements. When a request fails in that run
+// (a refusal, an error, a panic), the whole transaction is rolled back and
+// the batch runs again with each request in a savepoint of its own, so
+// that the failing request is rolled back alone.
 func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 	g.batches.Add(1)
 	g.requests.Add(int64(len(batch)))
-	t0 := time.Now()
-	results := make([]error, len(batch))
-	answer := func(commitErr error) {
-		for i, r := range batch {
-			if results[i] == nil {
-				results[i] = commitErr
-			}
-			r.done <- results[i]
-		}
+	results, retry, err := db.runBatch(g, batch, false)
+	if retry {
+		g.retries.Add(1)
+		results, _, err = db.runBatch(g, batch, true)
 	}
+	for i, r := range batch {
+		if results[i] == nil {
+			results[i] = err
+		}
+		r.done <- results[i]
+	}
+}
+
+// groupBatch is what the requests of one group-commit batch share: the
+// audit chain head and the current protocol version number, both read at
+// their first use in the batch and kept in memory.
+type groupBatch struct {
+	head     auditHead
+	protocol int // 0 until read
+}
+
+// runBatch runs the requests of a batch in one transaction and commits it.
+// It returns each request's own error, and err for a failure of the whole
+// transaction (which every request without an error of its own gets).
+// Without savepoints, it stops at the first request that fails, rolls back
+// and returns retry.
+func (db *DB) runBatch(g *groupCommit, batch []*groupReq, savepoints bool) (results []error, retry bool, err error) {
+	t0 := time.Now()
+	results = make([]error, len(batch))
 	stx, err := db.write.BeginTx(context.Background(), nil)
 	if err != nil {
-		answer(fmt.Errorf("beginning transaction: %w", err))
-		return
+		return results, false, fmt.Errorf("beginning transaction: %w", err)
 	}
-	ok := 0
 	// The batch's callers share the prepared statements of the writer pool
 	// and one audit chain head: read from audit_head at the batch's first
 	// audit entry, moved in memory by each entry, and written back once
@@ -138,57 +165,61 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 	// entries away, so the head goes back to where it was before that
 	// caller: the chain stays linear, without a hole.
 	stmts := db.stmtCache(db.write)
-	head := &auditHead{}
+	shared := &groupBatch{}
+	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if _, err := stx.Exec("SAVEPOINT grouped"); err != nil {
-			results[i] = fmt.Errorf("savepoint: %w", err)
-			continue
+		if savepoints {
+			if _, err := stx.Exec("SAVEPOINT grouped"); err != nil {
+				results[i] = fmt.Errorf("savepoint: %w", err)
+				continue
+			}
 		}
-		before := *head
-		tx := &Tx{tx: stx, dialect: db.Dialect, stmts: stmts, head: head, Now: db.Now().UTC().Truncate(time.Microsecond)}
+		before := *shared
+		tx := &Tx{tx: stx, dialect: db.Dialect, stmts: stmts, batch: shared, Now: db.Now().UTC().Truncate(time.Microsecond)}
 		ferr := runGrouped(r.fn, tx)
-		if ferr != nil {
+		switch {
+		case ferr == nil:
+			ok++
+		case !savepoints:
+			_ = stx.Rollback()
+			return results, true, nil
+		default:
 			results[i] = ferr
-			*head = before
+			*shared = before
 			if _, err := stx.Exec("ROLLBACK TO grouped"); err != nil {
 				// The transaction is in an unknown state: give up on the whole batch.
 				_ = stx.Rollback()
-				answer(fmt.Errorf("rolling back a savepoint: %w", err))
-				return
+				return results, false, fmt.Errorf("rolling back a savepoint: %w", err)
 			}
-		} else {
-			ok++
 		}
-		if _, err := stx.Exec("RELEASE grouped"); err != nil {
-			_ = stx.Rollback()
-			answer(fmt.Errorf("releasing a savepoint: %w", err))
-			return
+		if savepoints {
+			if _, err := stx.Exec("RELEASE grouped"); err != nil {
+				_ = stx.Rollback()
+				return results, false, fmt.Errorf("releasing a savepoint: %w", err)
+			}
 		}
 	}
 	if ok == 0 {
 		_ = stx.Rollback()
-		answer(nil)
-		return
+		return results, false, nil
 	}
-	if head.moved {
-		if _, err := stx.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", head.seq, head.hash); err != nil {
+	if h := shared.head; h.moved {
+		if _, err := stx.Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", h.seq, h.hash); err != nil {
 			_ = stx.Rollback()
-			answer(fmt.Errorf("audit: moving chain head: %w", err))
-			return
+			return results, false, fmt.Errorf("audit: moving chain head: %w", err)
 		}
 	}
 	t1 := time.Now()
 	g.execNs.Add(int64(t1.Sub(t0)))
 	defer func() { g.commitNs.Add(int64(time.Since(t1))) }()
 	if err := stx.Commit(); err != nil {
-		answer(fmt.Errorf("committing: %w", err))
-		return
+		return results, false, fmt.Errorf("committing: %w", err)
 	}
-	answer(nil)
+	return results, false, nil
 }
 
 // runGrouped runs one request's function, turning a panic into its error so

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/store"
@@ -122,6 +124,94 @@ func TestUpdateGroupedAuditChain(t *testing.T) {
 		}
 		if got != before+int64(ok)+1 {
 			t.Errorf("%d entries, want %d", got, before+int64(ok)+1)
+		}
+	})
+}
+
+// TestUpdateGroupedRunsAgainWithSavepoints queues one batch behind a
+// transaction that holds the writer. Without a failing caller the batch
+// runs once, without savepoints; with one, it is rolled back and run again
+// with a savepoint per caller, so only the failing caller's writes go.
+func TestUpdateGroupedRunsAgainWithSavepoints(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		if db.Dialect != store.SQLite {
+			t.Skip("batches are SQLite's")
+		}
+		ctx := context.Background()
+		a := nurse(db, t)
+		for _, failing := range []int{-1, 5} {
+			before := db.GroupCommitStats()
+			release := make(chan struct{})
+			started, blocked := make(chan struct{}), make(chan error, 1)
+			go func() {
+				blocked <- db.UpdateGrouped(ctx, func(*store.Tx) error { close(started); <-release; return nil })
+			}()
+			<-started
+			const n = 20
+			runs := make([]int, n) // guarded by the writer: one batch runs at a time
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					errs[i] = db.UpdateGrouped(ctx, func(tx *store.Tx) error {
+						runs[i]++
+						if err := tx.Audit(ctx, store.Event{Actor: a, Action: "test.retry", Detail: fmt.Sprint(failing, ".", i)}); err != nil {
+							return err
+						}
+						if i == failing {
+							return ketacare.Errorf(ketacare.EINVALID, "refused %d", i)
+						}
+						return nil
+					})
+				}(i)
+			}
+			for db.PendingGroupedForTest() < n {
+				time.Sleep(time.Millisecond)
+			}
+			close(release)
+			wg.Wait()
+			if err := <-blocked; err != nil {
+				t.Fatal(err)
+			}
+			after := db.GroupCommitStats()
+			wantRuns, wantRetries := 1, int64(0)
+			if failing >= 0 {
+				wantRuns, wantRetries = 2, 1
+			}
+			if got := after.Retries - before.Retries; got != wantRetries {
+				t.Errorf("failing %d: %d batches run again, want %d", failing, got, wantRetries)
+			}
+			for i := 0; i < n; i++ {
+				// Callers queued after the failing one ran once: the first
+				// run stopped at the failure.
+				if runs[i] != wantRuns && (i == failing || runs[i] != 1) {
+					t.Errorf("failing %d: caller %d ran %d times, want %d", failing, i, runs[i], wantRuns)
+				}
+				if (i == failing) != (errs[i] != nil) {
+					t.Errorf("failing %d: caller %d: %v", failing, i, errs[i])
+				}
+			}
+			entries, err := db.ListAudit(ctx, store.AuditFilter{Action: "test.retry", Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := 0
+			for _, e := range entries {
+				if strings.HasPrefix(e.Detail, fmt.Sprint(failing, ".")) {
+					stored++
+					if e.Detail == fmt.Sprint(failing, ".", failing) {
+						t.Errorf("the failing caller's entry was stored")
+					}
+				}
+			}
+			if want := n - min(failing+1, 1); stored != want {
+				t.Errorf("failing %d: %d entries stored, want %d", failing, stored, want)
+			}
+		}
+		if _, err := db.VerifyAudit(ctx); err != nil {
+			t.Errorf("audit chain broken: %v", err)
 		}
 	})
 }

@@ -151,7 +151,7 @@ func splitCodes(s string) []string {
 // recorded for the session.
 func (tx *Tx) DeviceMessageRecorded(ctx context.Context, sessionID int64, device, messageID string) (bool, error) {
 	var n int
-	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM observations WHERE session_id = ? AND device = ? AND message_id = ?",
+	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM observations WHERE session_id = ? AND device = ? AND message_id = ? AND message_id <> ''",
 		sessionID, device, messageID).Scan(&n)
 	return n > 0, err
 }

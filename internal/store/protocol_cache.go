@@ -9,14 +9,21 @@ import (
 
 // CurrentProtocolNumber returns the number of the latest protocol version
 // cheaply, without reading its document: versions never change once
-// stored, so callers cache each decoded version by its number.
+// stored, so callers cache each decoded version by its number. A
+// group-commit batch, being one transaction, reads it once.
 func (tx *Tx) CurrentProtocolNumber(ctx context.Context) (int, error) {
+	if tx.batch != nil && tx.batch.protocol != 0 {
+		return tx.batch.protocol, nil
+	}
 	var v sql.NullInt64
 	if err := tx.queryRow(ctx, "SELECT MAX(version) FROM protocol_versions").Scan(&v); err != nil {
 		return 0, err
 	}
 	if !v.Valid {
 		return 0, fmt.Errorf("no protocol version stored")
+	}
+	if tx.batch != nil {
+		tx.batch.protocol = int(v.Int64)
 	}
 	return int(v.Int64), nil
 }

@@ -77,6 +77,9 @@ func (tx *Tx) saveProtocol(ctx context.Context, a ketacare.Actor, p clinical.Pro
 		v.Version, v.Document, v.Reason, v.Author, v.CreatedBy, v.CreatedAt); err != nil {
 		return v, err
 	}
+	if tx.batch != nil {
+		tx.batch.protocol = v.Version
+	}
 	return v, tx.Audit(ctx, Event{Actor: a, Action: "protocol.save", Detail: fmt.Sprintf("version %d", v.Version)})
 }
 
