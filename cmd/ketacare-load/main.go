@@ -70,6 +70,7 @@ type options struct {
 	pid        int
 	idempotent bool
 	cpuProfile string
+	memProfile string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
 	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory allocated during the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -376,6 +378,13 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if o.memProfile != "" {
+		defer func() {
+			if err := writeAllocs(o.memProfile); err != nil {
+				fmt.Fprintln(out, "memory profile:", err)
+			}
+		}()
+	}
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for i, sid := range sessions {
@@ -498,6 +507,16 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 	}
 	return nil
+}
+
+// writeAllocs writes the allocations made so far.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // memory reads the resident set size and its peak from /proc.

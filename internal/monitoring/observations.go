@@ -104,7 +104,7 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 	o := in.Observation
 	at := o.At
 	if at.IsZero() {
-		o.At = s.db.Now() // provisional, for validation; the transaction's clock is used
+		o.At = s.db.Now() // provisional, for validation: the time of receipt is taken below
 	}
 	if err := clinical.ValidateObservation(o); err != nil {
 		var oe *clinical.ObservationError
@@ -117,16 +117,28 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 	e.mu.Lock()
 	defer e.mu.Unlock()
 
-	var next *sessionState
-	var events []live.Event
+	// The observation's clock: after the session's lock, so after any
+	// change made to the session before it.
+	now := s.db.Now().UTC().Truncate(time.Microsecond)
+	// What the observation does to the session (NEWS2, the rules, which
+	// alerts to raise and clear) needs no database: on the state kept in
+	// memory it is worked out here, outside the single writer, and the
+	// transaction uses it when it finds the same state and protocol
+	// version (else it works it out again).
+	var ev *evaluation
+	if st := e.state.Load(); st != nil && s.useCache {
+		if pv, ok := s.latestProtocol(); ok {
+			ev = s.evaluate(st, pv, in, at, now)
+		}
+	}
+	var raised, cleared []store.Alert
+	var rec store.ObservationRecord
 	err := s.db.UpdateGrouped(ctx, func(tx *store.Tx) error {
-		events = events[:0]
-		res = ObservationResult{}
+		raised, cleared = nil, nil
 		pv, err := s.protocol(ctx, tx)
 		if err != nil {
 			return err
 		}
-		mp := pv.Protocol.Monitoring
 		st, err := s.state(ctx, tx, e, acc, sessionID, "observation.create")
 		if err != nil {
 			return err
@@ -145,53 +157,85 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 				return ErrDuplicateReading
 			}
 		}
-		now := tx.Now
-		switch {
-		case at.IsZero():
-			o.At = now
-		case at.After(now.Add(MaxFutureSkew)):
-			return &ketacare.Error{Code: ketacare.EINVALID, Message: "The observation's time is in the future.",
-				Fields: map[string]string{"at": "The time is in the future; check the device's clock."}}
-		case at.After(now):
-			o.At = now
-		default:
-			o.At = at.UTC()
+		if ev == nil || ev.base != st || ev.version != pv.Version {
+			ev = s.evaluate(st, pv, in, at, now)
 		}
-		if bad := clinical.CheckPlausible(mp, o); len(bad) > 0 && !in.Confirmed {
-			f := map[string]string{}
-			for _, b := range bad {
-				f[b.Field] = b.Message
-			}
-			return &ketacare.Error{Code: ketacare.EUNPROCESSABLE, Fields: f,
-				Message: "Some readings are outside the plausible range: " + describeFields(f) + ". Check them, or confirm they are real."}
+		if ev.err != nil {
+			return ev.err
 		}
-		next = st.clone()
-		next.add(o)
-		cs := next.clinicalState(mp, now)
-		next.news2 = cs.NEWS2
-		rec := store.ObservationRecord{SessionID: sessionID, Observation: o, Confirmed: in.Confirmed, Source: in.Source,
-			Device: in.Device, MessageID: in.MessageID, RecordedBy: acc.actor.UserID, NEWS2: cs.NEWS2, ProtocolVersion: pv.Version}
+		rec = store.ObservationRecord{SessionID: sessionID, Observation: ev.obs, Confirmed: in.Confirmed, Source: in.Source,
+			Device: in.Device, MessageID: in.MessageID, RecordedBy: acc.actor.UserID, NEWS2: ev.cs.NEWS2, ProtocolVersion: pv.Version}
 		if err := tx.InsertObservation(ctx, &rec); err != nil {
 			return err
 		}
-		res.Observation, res.NEWS2 = rec, cs.NEWS2
-		raised, cleared, err := s.sync(ctx, tx, acc.actor, next, clinical.EvaluateAlerts(mp, cs), rec.ID, pv.Version)
-		if err != nil {
-			return err
-		}
-		res.Raised, res.Cleared = raised, cleared
-		res.Alerts = next.outstanding()
-		events = append(events, s.event(EventObservation, st.session.ClinicID, sessionID, ObservationEvent{
-			SessionID: sessionID, PatientID: st.session.PatientID, ObservationID: rec.ID, At: o.At, Observation: o, NEWS2: cs.NEWS2}))
-		events = append(events, s.alertEvents(next, raised, cleared)...)
-		return nil
+		raised, cleared, err = s.writeAlerts(ctx, tx, acc.actor, st.session, ev.raise, ev.clear, rec.ID, pv.Version)
+		return err
 	})
 	if err != nil {
 		return res, s.denied(ctx, err)
 	}
+	next := ev.next
+	next.applyAlerts(raised, cleared)
 	s.keep(e, next)
+	res = ObservationResult{Observation: rec, NEWS2: ev.cs.NEWS2, Alerts: next.outstanding(), Raised: raised, Cleared: cleared}
+	events := append([]live.Event{s.event(EventObservation, next.session.ClinicID, sessionID, ObservationEvent{
+		SessionID: sessionID, PatientID: next.session.PatientID, ObservationID: rec.ID, At: ev.obs.At, Observation: ev.obs, NEWS2: ev.cs.NEWS2})},
+		s.alertEvents(next, raised, cleared)...)
 	s.publish(events)
 	return res, nil
+}
+
+// evaluation is what an observation does to a session, worked out without
+// the database from the session's state and a protocol version: the
+// observation with its time, the next state (alerts not yet changed), the
+// clinical state with NEWS2, and which alerts to raise and clear; or why
+// the observation is refused.
+type evaluation struct {
+	base    *sessionState // the state it was worked out on
+	version int           // the protocol version it used
+	err     error
+
+	obs   clinical.Observation
+	next  *sessionState
+	cs    clinical.SessionState
+	raise []clinical.Firing
+	clear []store.Alert
+}
+
+// evaluate works out an observation received at now (its own time at, when
+// given) on state st.
+func (s *Service) evaluate(st *sessionState, pv store.ProtocolVersion, in ObservationInput, at, now time.Time) *evaluation {
+	ev := &evaluation{base: st, version: pv.Version}
+	mp := pv.Protocol.Monitoring
+	o := in.Observation
+	switch {
+	case at.IsZero():
+		o.At = now
+	case at.After(now.Add(MaxFutureSkew)):
+		ev.err = &ketacare.Error{Code: ketacare.EINVALID, Message: "The observation's time is in the future.",
+			Fields: map[string]string{"at": "The time is in the future; check the device's clock."}}
+		return ev
+	case at.After(now):
+		o.At = now
+	default:
+		o.At = at.UTC()
+	}
+	if bad := clinical.CheckPlausible(mp, o); len(bad) > 0 && !in.Confirmed {
+		f := map[string]string{}
+		for _, b := range bad {
+			f[b.Field] = b.Message
+		}
+		ev.err = &ketacare.Error{Code: ketacare.EUNPROCESSABLE, Fields: f,
+			Message: "Some readings are outside the plausible range: " + describeFields(f) + ". Check them, or confirm they are real."}
+		return ev
+	}
+	ev.obs = o
+	ev.next = st.clone()
+	ev.next.add(o)
+	ev.cs = ev.next.clinicalState(mp, now)
+	ev.next.news2 = ev.cs.NEWS2
+	ev.raise, ev.clear = ev.next.diff(clinical.EvaluateAlerts(mp, ev.cs))
+	return ev
 }
 
 // sync raises the alerts of rules that fire and have no open alert, and
@@ -199,28 +243,49 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 func (s *Service) sync(ctx context.Context, tx *store.Tx, actor ketacare.Actor, st *sessionState, firings []clinical.Firing,
 	observationID int64, protocol int) (raised, cleared []store.Alert, err error) {
 	raise, clear := st.diff(firings)
+	raised, cleared, err = s.writeAlerts(ctx, tx, actor, st.session, raise, clear, observationID, protocol)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.applyAlerts(raised, cleared)
+	return raised, cleared, nil
+}
+
+// writeAlerts stores the clearing of the alerts in clear and raises an
+// alert for each firing in raise, returning both as stored.
+func (s *Service) writeAlerts(ctx context.Context, tx *store.Tx, actor ketacare.Actor, sess store.DosingSession, raise []clinical.Firing,
+	clear []store.Alert, observationID int64, protocol int) (raised, cleared []store.Alert, err error) {
 	for _, a := range clear {
 		if err := tx.ClearAlert(ctx, a.ID); err != nil {
 			return nil, nil, err
 		}
 		now := tx.Now
 		a.ClearedAt = &now
+		cleared = append(cleared, a)
+	}
+	for _, f := range raise {
+		a, err := tx.RaiseAlert(ctx, actor, sess, f, observationID, protocol)
+		if err != nil {
+			return nil, nil, err
+		}
+		raised = append(raised, a)
+	}
+	return raised, cleared, nil
+}
+
+// applyAlerts takes in alerts raised and cleared: a cleared alert stays
+// outstanding until acknowledged.
+func (st *sessionState) applyAlerts(raised, cleared []store.Alert) {
+	for _, a := range cleared {
 		if a.NeedsAcknowledgement() {
 			st.alerts[a.ID] = a
 		} else {
 			delete(st.alerts, a.ID)
 		}
-		cleared = append(cleared, a)
 	}
-	for _, f := range raise {
-		a, err := tx.RaiseAlert(ctx, actor, st.session, f, observationID, protocol)
-		if err != nil {
-			return nil, nil, err
-		}
+	for _, a := range raised {
 		st.alerts[a.ID] = a
-		raised = append(raised, a)
 	}
-	return raised, cleared, nil
 }
 
 func (s *Service) alertEvents(st *sessionState, raised, cleared []store.Alert) []live.Event {

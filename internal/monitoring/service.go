@@ -54,6 +54,7 @@ type Service struct {
 
 	protoMu sync.Mutex
 	protos  map[int]store.ProtocolVersion // by version number: a version never changes
+	latest  int                           // the highest version number read
 
 	entriesMu sync.Mutex
 	entries   map[int64]*entry
@@ -100,6 +101,7 @@ func (s *Service) protocol(ctx context.Context, tx *store.Tx) (store.ProtocolVer
 	}
 	s.protoMu.Lock()
 	pv, ok := s.protos[stamp]
+	s.latest = max(s.latest, stamp)
 	s.protoMu.Unlock()
 	if ok {
 		return pv, nil
@@ -112,6 +114,15 @@ func (s *Service) protocol(ctx context.Context, tx *store.Tx) (store.ProtocolVer
 	s.protos[stamp] = pv
 	s.protoMu.Unlock()
 	return pv, nil
+}
+
+// latestProtocol returns the newest protocol version this service has read,
+// without reading the database: a guess that a transaction confirms.
+func (s *Service) latestProtocol() (store.ProtocolVersion, bool) {
+	s.protoMu.Lock()
+	defer s.protoMu.Unlock()
+	pv, ok := s.protos[s.latest]
+	return pv, ok
 }
 
 func (s *Service) entry(id int64) *entry {

@@ -267,7 +267,7 @@ func (s *Server) apiObservationCreate(w http.ResponseWriter, r *http.Request) er
 	if out.Alerts == nil {
 		out.Alerts = []alertJSON{}
 	}
-	writeJSON(w, http.StatusCreated, out, "")
+	writeObservationCreated(w, out)
 	return nil
 }
 

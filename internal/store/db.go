@@ -81,10 +81,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			"&_pragma=busy_timeout(10000)&_time_format=sqlite"
 		// The writer's page cache holds the index pages that a busy clinic's
 		// inserts touch (one leaf per patient and per session in the audit
-		// and observation indexes): 16 MiB against SQLite's default 2 MiB,
+		// and observation indexes): 8 MiB against SQLite's default 2 MiB,
 		// which made it read them back again and again. Readers keep the
 		// default.
-		w, err := sql.Open("sqlite", "file:"+db.path+params+"&_txlock=immediate&_pragma=cache_size(-16384)")
+		w, err := sql.Open("sqlite", "file:"+db.path+params+"&_txlock=immediate&_pragma=cache_size(-8192)")
 		if err != nil {
 			return nil, fmt.Errorf("opening sqlite: %w", err)
 		}
@@ -182,7 +182,21 @@ func (tx *Tx) rebind(q string) string {
 	return b.String()
 }
 
+// statementContext is the context a statement runs under. In a
+// group-commit batch it is never cancelled: the transaction is shared with
+// other callers, so one caller leaving must not interrupt a statement (a
+// caller whose context has ended before its turn is skipped instead); and
+// the SQLite driver would watch a cancellable context with a goroutine per
+// statement.
+func (tx *Tx) statementContext(ctx context.Context) context.Context {
+	if tx.batch != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = tx.statementContext(ctx)
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -190,6 +204,7 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 }
 
 func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = tx.statementContext(ctx)
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -197,6 +212,7 @@ func (tx *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 }
 
 func (tx *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = tx.statementContext(ctx)
 	if st := tx.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -140,10 +141,12 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 
 // groupBatch is what the requests of one group-commit batch share: the
 // audit chain head and the current protocol version number, both read at
-// their first use in the batch and kept in memory.
+// their first use in the batch and kept in memory, and the prepared
+// statements bound to the batch's transaction.
 type groupBatch struct {
 	head     auditHead
-	protocol int // 0 until read
+	protocol int                  // 0 until read
+	stmts    map[string]*sql.Stmt // by query
 }
 
 // runBatch runs the requests of a batch in one transaction and commits it.
@@ -178,7 +181,7 @@ func (db *DB) runBatch(g *groupCommit, batch []*groupReq, savepoints bool) (resu
 				continue
 			}
 		}
-		before := *shared
+		head, protocol := shared.head, shared.protocol
 		tx := &Tx{tx: stx, dialect: db.Dialect, stmts: stmts, batch: shared, Now: db.Now().UTC().Truncate(time.Microsecond)}
 		ferr := runGrouped(r.fn, tx)
 		switch {
@@ -189,7 +192,7 @@ func (db *DB) runBatch(g *groupCommit, batch []*groupReq, savepoints bool) (resu
 			return results, true, nil
 		default:
 			results[i] = ferr
-			*shared = before
+			shared.head, shared.protocol = head, protocol
 			if _, err := stx.Exec("ROLLBACK TO grouped"); err != nil {
 				// The transaction is in an unknown state: give up on the whole batch.
 				_ = stx.Rollback()

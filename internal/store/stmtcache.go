@@ -36,11 +36,17 @@ func (db *DB) stmtCache(pool *sql.DB) *stmtCache {
 }
 
 // stmt returns the transaction's use of the cached statement for q, or nil
-// when q is not cached (the caller then runs q directly).
+// when q is not cached (the caller then runs q directly). A group-commit
+// batch, one transaction, binds each statement to it once.
 func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	c := tx.stmts
 	if c == nil {
 		return nil
+	}
+	if b := tx.batch; b != nil {
+		if st := b.stmts[q]; st != nil {
+			return st
+		}
 	}
 	c.mu.Lock()
 	st := c.m[q]
@@ -64,5 +70,12 @@ func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st == nil {
 		return nil
 	}
-	return tx.tx.StmtContext(ctx, st)
+	bound := tx.tx.StmtContext(ctx, st)
+	if b := tx.batch; b != nil {
+		if b.stmts == nil {
+			b.stmts = map[string]*sql.Stmt{}
+		}
+		b.stmts[q] = bound
+	}
+	return bound
 }
