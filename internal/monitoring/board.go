@@ -100,7 +100,11 @@ func boardRow(mp clinical.MonitoringProtocol, st *sessionState, now time.Time) B
 			_, r.Overdue = clinical.ObservationOverdue(mp, sess.Route, *sess.DoseAt, st.lastScheduledAt(now), now)
 		}
 	}
-	for name, t := range st.trend {
+	for i, t := range st.trend {
+		if !t.hasCur {
+			continue
+		}
+		name := trendNames[i]
 		rd := Reading{Value: t.cur, At: t.curAt, Set: t.hasCur}
 		if t.hasPrev {
 			switch {

@@ -209,7 +209,7 @@ func (s *Service) escalateOne(ctx context.Context, al store.Alert) (bool, error)
 	if st := e.state.Load(); st != nil {
 		if _, ok := st.alerts[al.ID]; ok {
 			next := st.clone()
-			next.alerts[al.ID] = al
+			next.changeAlerts(func(m map[int64]store.Alert) { m[al.ID] = al })
 			e.state.Store(next)
 		}
 	}

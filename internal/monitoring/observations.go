@@ -276,16 +276,21 @@ func (s *Service) writeAlerts(ctx context.Context, tx *store.Tx, actor ketacare.
 // applyAlerts takes in alerts raised and cleared: a cleared alert stays
 // outstanding until acknowledged.
 func (st *sessionState) applyAlerts(raised, cleared []store.Alert) {
-	for _, a := range cleared {
-		if a.NeedsAcknowledgement() {
-			st.alerts[a.ID] = a
-		} else {
-			delete(st.alerts, a.ID)
+	if len(raised)+len(cleared) == 0 {
+		return
+	}
+	st.changeAlerts(func(m map[int64]store.Alert) {
+		for _, a := range cleared {
+			if a.NeedsAcknowledgement() {
+				m[a.ID] = a
+			} else {
+				delete(m, a.ID)
+			}
 		}
-	}
-	for _, a := range raised {
-		st.alerts[a.ID] = a
-	}
+		for _, a := range raised {
+			m[a.ID] = a
+		}
+	})
 }
 
 func (s *Service) alertEvents(st *sessionState, raised, cleared []store.Alert) []live.Event {

@@ -415,11 +415,13 @@ func (s *Service) Acknowledge(ctx context.Context, a ketacare.Actor, alertID int
 	}
 	if st := e.state.Load(); st != nil {
 		next := st.clone()
-		if al.Outstanding() {
-			next.alerts[al.ID] = al
-		} else {
-			delete(next.alerts, al.ID)
-		}
+		next.changeAlerts(func(m map[int64]store.Alert) {
+			if al.Outstanding() {
+				m[al.ID] = al
+			} else {
+				delete(m, al.ID)
+			}
+		})
 		e.state.Store(next)
 		name = st.patient.GivenName + " " + st.patient.FamilyName
 	}

@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/ketacare/ketacare"
@@ -24,9 +25,9 @@ type sessionState struct {
 	seq int
 	// alerts are the outstanding alerts (open or unacknowledged), by id.
 	alerts map[int64]store.Alert
-	// trend holds the last two values of each charted reading, for the
-	// board's trend arrows.
-	trend map[string]trendPair
+	// trend holds the last two values of each charted reading (named in
+	// trendNames), for the board's trend arrows.
+	trend [len(trendNames)]trendPair
 	count int // observations recorded
 	news2 *clinical.NEWS2Result
 }
@@ -35,6 +36,9 @@ type seqObs struct {
 	seq int
 	o   clinical.Observation
 }
+
+// trendNames are the charted readings, as the board names them.
+var trendNames = [...]string{"systolic", "diastolic", "pulse", "spo2", "respRate", "anxiety", "moaas", "tempC"}
 
 type trendPair struct {
 	cur, prev       float64
@@ -55,17 +59,24 @@ func (t trendPair) push(at time.Time, v float64) trendPair {
 	return t
 }
 
+// clone returns a copy to change. The copy shares the alerts map, which is
+// changed only through changeAlerts.
 func (s *sessionState) clone() *sessionState {
 	c := *s
 	c.pre = append([]seqObs(nil), s.pre...)
 	c.obs = append([]seqObs(nil), s.obs...)
-	c.alerts = maps.Clone(s.alerts)
-	c.trend = maps.Clone(s.trend)
 	return &c
 }
 
+// changeAlerts applies change to a copy of the alerts map: the map may be
+// shared with states already published.
+func (s *sessionState) changeAlerts(change func(map[int64]store.Alert)) {
+	s.alerts = maps.Clone(s.alerts)
+	change(s.alerts)
+}
+
 func newState(sess store.DosingSession, p ketacare.Patient) *sessionState {
-	return &sessionState{session: sess, patient: p, alerts: map[int64]store.Alert{}, trend: map[string]trendPair{}}
+	return &sessionState{session: sess, patient: p, alerts: map[int64]store.Alert{}}
 }
 
 // preDose reports whether an observation belongs to the baseline: taken
@@ -83,20 +94,13 @@ func (s *sessionState) add(o clinical.Observation) {
 		s.pre = compact(append(s.pre, so))
 	}
 	s.count++
-	push := func(name string, v *int) {
+	for i, v := range [...]*int{o.Systolic, o.Diastolic, o.Pulse, o.SpO2, o.RespRate, o.Anxiety, o.MOAAS} {
 		if v != nil {
-			s.trend[name] = s.trend[name].push(o.At, float64(*v))
+			s.trend[i] = s.trend[i].push(o.At, float64(*v))
 		}
 	}
-	push("systolic", o.Systolic)
-	push("diastolic", o.Diastolic)
-	push("pulse", o.Pulse)
-	push("spo2", o.SpO2)
-	push("respRate", o.RespRate)
-	push("anxiety", o.Anxiety)
-	push("moaas", o.MOAAS)
 	if o.TempC != nil {
-		s.trend["tempC"] = s.trend["tempC"].push(o.At, *o.TempC)
+		s.trend[7] = s.trend[7].push(o.At, *o.TempC)
 	}
 }
 
@@ -132,7 +136,8 @@ var readings = []func(clinical.Observation) bool{
 // list stays at most one observation per reading long however long the
 // session lasts.
 func compact(list []seqObs) []seqObs {
-	keep := make(map[int]bool, len(readings))
+	var keepSeqs [16]int // at most one observation per reading
+	keep := keepSeqs[:0]
 	for _, has := range readings {
 		best := -1
 		for i, so := range list {
@@ -143,13 +148,13 @@ func compact(list []seqObs) []seqObs {
 				best = i
 			}
 		}
-		if best >= 0 {
-			keep[list[best].seq] = true
+		if best >= 0 && !slices.Contains(keep, list[best].seq) {
+			keep = append(keep, list[best].seq)
 		}
 	}
-	out := list[:0:0]
+	out := make([]seqObs, 0, len(keep))
 	for _, so := range list {
-		if keep[so.seq] {
+		if slices.Contains(keep, so.seq) {
 			out = append(out, so)
 		}
 	}

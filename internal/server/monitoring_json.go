@@ -147,19 +147,40 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 }
 
 // appendJSONString appends s quoted as encoding/json does with HTML
-// escaping. Plain printable ASCII, the usual case, is copied as it is;
-// anything else goes through encoding/json.
+// escaping. Printable ASCII other than the characters encoding/json escapes,
+// and valid UTF-8 other than U+2028 and U+2029, are copied as they are (the
+// usual case); any other string goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if c < utf8.RuneSelf {
+			if !jsonPlain[c] {
+				return appendMarshalled(b, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
 			return appendMarshalled(b, s)
 		}
+		i += size
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// jsonPlain marks the ASCII bytes encoding/json writes as they are.
+var jsonPlain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
 
 func appendMarshalled(b []byte, v any) []byte {
 	m, err := json.Marshal(v)
