@@ -23,9 +23,14 @@ type StoredResponse struct {
 // ECONFLICT error while the first request is still running. When it
 // returns (nil, nil) the caller owns the key and must call
 // FinishIdempotent.
+//
+// Both run as grouped transactions (UpdateGrouped): a client that sends a
+// key with every observation would otherwise cost the single SQLite writer
+// two disk flushes of its own per request.
 func (db *DB) BeginIdempotent(ctx context.Context, userID int64, key, requestHash string) (*StoredResponse, error) {
 	var stored *StoredResponse
-	err := db.Update(ctx, func(tx *Tx) error {
+	err := db.UpdateGrouped(ctx, func(tx *Tx) error {
+		stored = nil
 		var hash string
 		var r StoredResponse
 		err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key).
@@ -54,7 +59,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, userID int64, key, requestHas
 // FinishIdempotent stores the response of a successful request, or frees
 // the key when the request failed so that it can be retried.
 func (db *DB) FinishIdempotent(ctx context.Context, userID int64, key string, r StoredResponse) error {
-	return db.Update(ctx, func(tx *Tx) error {
+	return db.UpdateGrouped(ctx, func(tx *Tx) error {
 		if r.Status >= 300 {
 			_, err := tx.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key)
 			return err
