@@ -12,6 +12,7 @@ const (
 	EUNPROCESSABLE = "unprocessable" // well-formed but refused (e.g. implausible value, key reuse): 422
 	ENOTFOUND      = "not_found"     // 404, also for records of another clinic
 	ECONFLICT      = "conflict"      // 409: state forbids it
+	EMETHOD        = "method"        // 405: the address exists, not for this method
 	EUNAUTHORIZED  = "unauthorized"  // 401: not signed in
 	EFORBIDDEN     = "forbidden"     // 403: signed in, not allowed
 	ETOOMANY       = "too_many"      // 429: throttled

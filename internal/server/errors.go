@@ -14,6 +14,7 @@ var statusByCode = map[string]int{
 	ketacare.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	ketacare.ENOTFOUND:      http.StatusNotFound,
 	ketacare.ECONFLICT:      http.StatusConflict,
+	ketacare.EMETHOD:        http.StatusMethodNotAllowed,
 	ketacare.EUNAUTHORIZED:  http.StatusUnauthorized,
 	ketacare.EFORBIDDEN:     http.StatusForbidden,
 	ketacare.ETOOMANY:       http.StatusTooManyRequests,

@@ -44,7 +44,7 @@ func (s *Server) fhirUnknown(w http.ResponseWriter, r *http.Request) error {
 // with the message, then one per field that was wrong, with the field's
 // FHIRPath expression.
 func (s *Server) renderFHIRError(w http.ResponseWriter, r *http.Request, status int, err error) {
-	code := map[int]string{400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 409: "conflict", 415: "not-supported",
+	code := map[int]string{400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 409: "conflict", 415: "not-supported",
 		422: "processing", 429: "throttled"}[status]
 	if code == "" {
 		code = "exception"

@@ -324,6 +324,18 @@ func testFHIRErrors(t *testing.T, opts apptest.Options) {
 		"/fhir/R4/Questionnaire/no-such"} {
 		fhirOutcome(t, env.As(ketacare.RoleNurse, "GET", path, nil), http.StatusNotFound, "not-found")
 	}
+	// A method the address does not take: 405 naming those it does; an
+	// unknown address: not found, whatever the method.
+	r = env.As(ketacare.RoleNurse, "DELETE", fmt.Sprintf("/fhir/R4/Patient/%d", id), nil)
+	fhirOutcome(t, r, http.StatusMethodNotAllowed, "not-supported")
+	if r.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("Allow %q", r.Header.Get("Allow"))
+	}
+	fhirOutcome(t, env.Do("PUT", "/fhir/R4/metadata", "", nil), http.StatusMethodNotAllowed, "not-supported")
+	fhirOutcome(t, env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Medication", nil), http.StatusNotFound, "not-found")
+	if _, err := env.DB.Patient(ctx, env.Actor(ketacare.RoleNurse), id); err != nil {
+		t.Errorf("the patient is gone after DELETE: %v", err)
+	}
 	for _, path := range []string{"/fhir/R4/Patient?colour=blue", "/fhir/R4/Patient?name:exact=Ada", "/fhir/R4/Patient?_count=x",
 		"/fhir/R4/Patient?birthdate=yesterday", "/fhir/R4/Patient?identifier=123", "/fhir/R4/Observation", "/fhir/R4/Observation?patient=x",
 		"/fhir/R4/Observation?patient=1&date=xx2026", "/fhir/R4/Patient?_format=xml", "/fhir/R4/Encounter"} {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/auth"
 	"github.com/ketacare/ketacare/internal/web"
 )
@@ -120,12 +121,40 @@ func (s *Server) buildMux(rs []Route) (*http.ServeMux, error) {
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		surface := Web
-		if strings.HasPrefix(r.URL.Path, "/api/") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/"):
 			surface = API
+		case strings.HasPrefix(r.URL.Path, fhirBasePath+"/"):
+			surface = FHIR
+		}
+		if allow := otherMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.renderError(w, r, surface, ketacare.Errorf(ketacare.EMETHOD, "%s is not supported at this address; it takes %s.",
+				r.Method, strings.Join(allow, ", ")))
+			return
 		}
 		s.renderError(w, r, surface, notFoundError("Page"))
 	}))
 	return mux, nil
+}
+
+// otherMethods lists the methods that a route of mux takes at r's address,
+// when r's own method has none there: such a request is answered 405 with
+// an Allow header rather than "not found". Prefix routes (a path ending in
+// "/") do not count: under them an unknown address is not found.
+func otherMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && !strings.HasSuffix(pattern, "/") {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // adapt turns a plain http.Handler into a HandlerFunc.

@@ -131,6 +131,30 @@ func TestPatientAPI(t *testing.T) {
 	}
 }
 
+// A method an address does not take is answered 405 with the methods it
+// does, in the surface's format; an unknown address is not found.
+func TestOtherMethodsAreNotAllowed(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	id := env.CreatePatient("Grace", "Hopper")
+	r := env.As(ketacare.RoleAdmin, "DELETE", "/api/v1/patients/"+itoa(id), nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD" ||
+		r.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(r.Body), `"code":"method"`) {
+		t.Errorf("API: %d %q %q %s", r.Status, r.Header.Get("Allow"), r.Header.Get("Content-Type"), r.Body)
+	}
+	if r := env.As(ketacare.RoleAdmin, "GET", "/api/v1/patients/"+itoa(id), nil); r.Status != http.StatusOK {
+		t.Errorf("the patient after DELETE: %d", r.Status)
+	}
+	r = env.Do("PATCH", "/login", "", nil)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD, POST" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("web: %d %q %q", r.Status, r.Header.Get("Allow"), r.Header.Get("Content-Type"))
+	}
+	for _, path := range []string{"/api/v1/nothing-here", "/static/nothing.css", "/nothing-here"} {
+		if r := env.Do("DELETE", path, "", nil); r.Status != http.StatusNotFound || r.Header.Get("Allow") != "" {
+			t.Errorf("%s: %d, Allow %q", path, r.Status, r.Header.Get("Allow"))
+		}
+	}
+}
+
 func TestAnotherClinicsPatientIsNotFound(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	ctx := context.Background()
