@@ -26,8 +26,10 @@ func writeObservationCreated(w http.ResponseWriter, out observationCreated) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write(b)
-	*bp = b
-	jsonBuffers.Put(bp)
+	if cap(b) <= 64<<10 { // an unusually long answer's buffer is left to the collector
+		*bp = b
+		jsonBuffers.Put(bp)
+	}
 }
 
 func appendObservationCreated(b []byte, out observationCreated) []byte {
