@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -419,6 +421,39 @@ func TestIdempotencyKeys(t *testing.T) {
 		_ = db.FinishIdempotent(ctx, 2, "k", store.StoredResponse{Status: 500})
 		if s, err := db.BeginIdempotent(ctx, 2, "k", "h3"); err != nil || s != nil {
 			t.Fatalf("a failed request frees its key: %v %v", s, err)
+		}
+	})
+}
+
+// Concurrent requests with one key, claimed in shared group-commit batches:
+// exactly one owns the key, the others are told it is in progress.
+func TestIdempotencyKeyClaimedOnce(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, _ *clock) {
+		ctx := context.Background()
+		for round := 0; round < 5; round++ {
+			key := fmt.Sprintf("same-%d", round)
+			const n = 30
+			var wg sync.WaitGroup
+			var owners, conflicts atomic.Int64
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					stored, err := db.BeginIdempotent(ctx, 7, key, "h")
+					switch {
+					case err == nil && stored == nil:
+						owners.Add(1)
+					case ketacare.ErrorCode(err) == ketacare.ECONFLICT:
+						conflicts.Add(1)
+					default:
+						t.Errorf("claim: %+v %v", stored, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if owners.Load() != 1 || conflicts.Load() != n-1 {
+				t.Errorf("round %d: %d owners, %d told in progress", round, owners.Load(), conflicts.Load())
+			}
 		}
 	})
 }
