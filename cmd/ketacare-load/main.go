@@ -18,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ketacare/ketacare"
@@ -364,9 +366,12 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	var rss0 string
+	var cpu0 time.Duration
 	if o.pid != 0 {
 		rss0 = memory(o.pid)
+		cpu0, _ = processCPU(o.pid)
 	}
+	self0 := ownCPU()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -477,6 +482,13 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	selfCPU := ownCPU() - self0
+	var serverCPU time.Duration
+	if o.pid != 0 {
+		if cpu1, err := processCPU(o.pid); err == nil {
+			serverCPU = cpu1 - cpu0
+		}
+	}
 	time.Sleep(200 * time.Millisecond) // the last events reach the board
 	stopBoard()
 
@@ -500,6 +512,14 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
 		}
 	}
+	if n := total.Load(); n > 0 {
+		perObs := func(d time.Duration) time.Duration { return (d / time.Duration(n)).Round(100 * time.Nanosecond) }
+		if o.url == "" {
+			fmt.Fprintf(out, "CPU during the load: %v per observation (server and load generator in one process)\n", perObs(selfCPU))
+		} else {
+			fmt.Fprintf(out, "CPU during the load: server %v per observation, load generator %v per observation\n", perObs(serverCPU), perObs(selfCPU))
+		}
+	}
 	if o.pid != 0 {
 		fmt.Fprintf(out, "server memory (pid %d): before load %s; during load %s; after %s\n", o.pid, rss0, rssPeak, memory(o.pid))
 		if o.url == "" {
@@ -507,6 +527,43 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 	}
 	return nil
+}
+
+// processCPU reads a process's user and system CPU time from /proc.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name (in parentheses, which may hold
+	// spaces): utime and stime are the 12th and 13th, in clock ticks of
+	// 1/100 s on Linux.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// ownCPU is this process's user and system CPU time so far.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // writeAllocs writes the allocations made so far.

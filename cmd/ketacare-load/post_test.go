@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The poster's requests are valid HTTP/1.1 that net/http's server reads
@@ -57,5 +59,19 @@ func TestPoster(t *testing.T) {
 	var o observation
 	if err := json.Unmarshal(body, &o); err != nil || o.Systolic != 120 || o.MOAAS != 5 {
 		t.Errorf("body %s: %v %+v", body, err, o)
+	}
+}
+
+// The CPU time read from /proc for this process agrees with getrusage's,
+// to the 10 ms of a clock tick.
+func TestProcessCPU(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		_ = n * n
+	}
+	got, err := processCPU(os.Getpid())
+	own := ownCPU()
+	if err != nil || got <= 0 || got > own+20*time.Millisecond || got < own-20*time.Millisecond {
+		t.Errorf("processCPU %v (%v), getrusage %v", got, err, own)
 	}
 }
