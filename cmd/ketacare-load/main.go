@@ -464,7 +464,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				}
 				if status != http.StatusCreated {
 					failed.Add(1)
-					firstErr.CompareAndSwap(nil, http.StatusText(status))
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", status, http.StatusText(status)))
 					continue
 				}
 				local = append(local, time.Since(t0))

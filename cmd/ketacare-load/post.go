@@ -15,8 +15,8 @@ import (
 // connection, writing each HTTP/1.1 request straight from a reused buffer.
 // net/http's client hands every request between three goroutines and
 // allocates its headers anew; on a machine whose cores the server shares,
-// that client cost as much CPU as the server, and so measured the load
-// generator rather than ketacare. The answer is read with
+// that client took about a quarter as much CPU as the server itself, which
+// the server then did not have. The answer is read with
 // http.ReadResponse, so any valid HTTP/1.1 response is understood.
 type poster struct {
 	host string // host:port

@@ -40,6 +40,9 @@ type seqObs struct {
 // trendNames are the charted readings, as the board names them.
 var trendNames = [...]string{"systolic", "diastolic", "pulse", "spo2", "respRate", "anxiety", "moaas", "tempC"}
 
+// tempCTrend is the place of "tempC" in trendNames.
+const tempCTrend = len(trendNames) - 1
+
 type trendPair struct {
 	cur, prev       float64
 	curAt, prevAt   time.Time
@@ -94,13 +97,14 @@ func (s *sessionState) add(o clinical.Observation) {
 		s.pre = compact(append(s.pre, so))
 	}
 	s.count++
+	// The whole-number readings, in the order of trendNames; tempC last.
 	for i, v := range [...]*int{o.Systolic, o.Diastolic, o.Pulse, o.SpO2, o.RespRate, o.Anxiety, o.MOAAS} {
 		if v != nil {
 			s.trend[i] = s.trend[i].push(o.At, float64(*v))
 		}
 	}
 	if o.TempC != nil {
-		s.trend[7] = s.trend[7].push(o.At, *o.TempC)
+		s.trend[tempCTrend] = s.trend[tempCTrend].push(o.At, *o.TempC)
 	}
 }
 
