@@ -300,6 +300,15 @@ type stats struct {
 	post []time.Duration
 	// alert latency: from the POST that raised an alert to the board
 	alert []time.Duration
+	// from the answer to that POST to the board (negative when the board
+	// had it first)
+	afterAnswer []time.Duration
+}
+
+// alertTiming follows one alert-raising POST: when it was sent, when its
+// answer was read and when the board read the alert.
+type alertTiming struct {
+	sent, answered, onBoard time.Time
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -315,7 +324,19 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	// sent records when the POST that should raise an alert was sent, by
 	// session: the board's alert.raised event is matched to it.
 	var sentMu sync.Mutex
-	sent := map[int64]time.Time{}
+	sent := map[int64]*alertTiming{}
+	// settle records the split once both the answer and the board's event
+	// are in; the caller holds sentMu.
+	settle := func(sid int64, t *alertTiming) {
+		if t.answered.IsZero() || t.onBoard.IsZero() {
+			return
+		}
+		delete(sent, sid)
+		st.mu.Lock()
+		st.alert = append(st.alert, t.onBoard.Sub(t.sent))
+		st.afterAnswer = append(st.afterAnswer, t.onBoard.Sub(t.answered))
+		st.mu.Unlock()
+	}
 
 	// The board.
 	boardCtx, stopBoard := context.WithCancel(ctx)
@@ -346,14 +367,11 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) == nil && ev.Alert.Rule == "anxiety-critical" {
 					boardEvents.Add(1)
 					sentMu.Lock()
-					t0, ok := sent[ev.Alert.SessionID]
-					delete(sent, ev.Alert.SessionID)
-					sentMu.Unlock()
-					if ok {
-						st.mu.Lock()
-						st.alert = append(st.alert, now.Sub(t0))
-						st.mu.Unlock()
+					if t, ok := sent[ev.Alert.SessionID]; ok {
+						t.onBoard = now
+						settle(ev.Alert.SessionID, t)
 					}
+					sentMu.Unlock()
 				}
 			}
 		}
@@ -449,12 +467,20 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 					extra = fmt.Appendf(extra, "Idempotency-Key: load-%d-%d\r\n", sid, n)
 				}
 				t0 := time.Now()
+				var timing *alertTiming
 				if raising {
+					timing = &alertTiming{sent: t0}
 					sentMu.Lock()
-					sent[sid] = t0
+					sent[sid] = timing
 					sentMu.Unlock()
 				}
 				status, err := p.post(body, extra)
+				if timing != nil {
+					sentMu.Lock()
+					timing.answered = time.Now()
+					settle(sid, timing)
+					sentMu.Unlock()
+				}
 				if err != nil {
 					if runCtx.Err() == nil {
 						failed.Add(1)
@@ -494,6 +520,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 
 	slices.Sort(st.post)
 	slices.Sort(st.alert)
+	slices.Sort(st.afterAnswer)
 	fmt.Fprintf(out, "\nmachine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(out, "sessions: %d, duration %v, alert every %d observations per session\n", o.sessions, elapsed.Round(time.Millisecond), o.alertEvery)
 	fmt.Fprintf(out, "observations: %d stored (201), %d failed", total.Load(), failed.Load())
@@ -505,6 +532,8 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		percentile(st.post, 0.9).Round(time.Microsecond), percentile(st.post, 0.99).Round(time.Microsecond), percentile(st.post, 1).Round(time.Microsecond))
 	fmt.Fprintf(out, "alert to board (POST sent to event read): %d alerts, p50 %v, p99 %v, max %v\n", len(st.alert),
 		percentile(st.alert, 0.5).Round(time.Microsecond), percentile(st.alert, 0.99).Round(time.Microsecond), percentile(st.alert, 1).Round(time.Microsecond))
+	fmt.Fprintf(out, "  of which after the POST's answer: p50 %v, p99 %v (negative: the board had it first)\n",
+		percentile(st.afterAnswer, 0.5).Round(time.Microsecond), percentile(st.afterAnswer, 0.99).Round(time.Microsecond))
 	if o.url == "" {
 		gc := db.GroupCommitStats()
 		if gc.Batches > 0 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -141,10 +142,18 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 		fs.StringVar(&cfg.BaseURL, "base-url", "", "address patients reach ketacare at, for links in emails (http://ADDR when empty)")
 		withDemo := fs.Bool("demo", demoDefault, "load the demo clinic (synthetic staff and patients)")
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+		cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
 		return func(ctx context.Context, e *env) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
+			}
+			if *cpuProfile != "" {
+				stop, err := startCPUProfile(*cpuProfile)
+				if err != nil {
+					return fmt.Errorf("--cpu-profile: %w", err)
+				}
+				defer stop()
 			}
 			cfg.DB = *db
 			cfg.Logger = slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
@@ -169,6 +178,22 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 			return a.Run(ctx)
 		}
 	}
+}
+
+// startCPUProfile profiles the process's CPU into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func migrateCmd(fs *flag.FlagSet) func(ctx context.Context, e *env) error {

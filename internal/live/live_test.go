@@ -3,6 +3,7 @@ package live
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -203,5 +204,40 @@ func TestTransportRelaysToOtherProcessesOnce(t *testing.T) {
 	case e := <-onA.C():
 		t.Errorf("A got its own event twice: %+v", e)
 	default:
+	}
+}
+
+// TestStreamWritesQueuedEventsInOrder: events queued while the stream was
+// busy arrive complete and in the order published, and data holding a
+// newline is split into data lines.
+func TestStreamWritesQueuedEventsInOrder(t *testing.T) {
+	b := NewBroker(nil)
+	sub, err := b.Subscribe(ClinicTopic(1), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		b.Publish(Event{Type: "observation", ClinicID: 1, Data: fmt.Appendf(nil, `{"n":%d}`, i)})
+	}
+	b.Publish(Event{Type: "note", ClinicID: 1, Data: []byte("{\"a\":1,\n\"b\":2}")})
+	rec := httptest.NewRecorder()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = Stream(ctx, rec, sub, time.Hour)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	b.Close()
+	<-done
+	cancel()
+	var want strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&want, "event: observation\ndata: {\"n\":%d}\n\n", i)
+	}
+	want.WriteString("event: note\ndata: {\"a\":1,\ndata: \"b\":2}\n\n")
+	got := rec.Body.String()
+	if _, events, ok := strings.Cut(got, "\n\n"); !ok || events != want.String() {
+		t.Errorf("stream:\n%s\nwant after the greeting:\n%s", got, want.String())
 	}
 }

@@ -1,10 +1,10 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -36,46 +36,70 @@ func Stream(ctx context.Context, w http.ResponseWriter, sub *Subscription, heart
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	var buf []byte
 	for {
+		buf = buf[:0]
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
-			if _, err := fmt.Fprintf(w, ": heartbeat %s\n\n", time.Now().UTC().Format(time.RFC3339)); err != nil {
-				return err
-			}
+			buf = fmt.Appendf(buf, ": heartbeat %s\n\n", time.Now().UTC().Format(time.RFC3339))
 		case e, ok := <-sub.C():
 			if !ok {
 				return nil
 			}
-			if sub.Lagged() {
-				if _, err := fmt.Fprint(w, "event: resync\ndata: {}\n\n"); err != nil {
-					return err
+			buf = appendEvent(buf, sub, e)
+			// Events that queued up while this one was being written go
+			// out with it, in one write: a busy clinic's board catches up
+			// instead of falling further behind.
+			for more := true; more && len(buf) < maxBatch; {
+				select {
+				case e, ok := <-sub.C():
+					if !ok {
+						more = false
+						break
+					}
+					buf = appendEvent(buf, sub, e)
+				default:
+					more = false
 				}
 			}
-			if err := writeEvent(w, e); err != nil {
-				return err
-			}
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
 		}
 		if err := rc.Flush(); err != nil {
 			return err
 		}
+		if cap(buf) > 4*maxBatch { // after an unusually large event
+			buf = nil
+		}
 	}
 }
 
-// writeEvent writes one event; its data is JSON, so it has no newline, but
-// any is split into data lines as the format requires.
-func writeEvent(w http.ResponseWriter, e Event) error {
-	var b strings.Builder
-	b.WriteString("event: ")
-	b.WriteString(e.Type)
-	b.WriteByte('\n')
-	for _, line := range strings.Split(string(e.Data), "\n") {
-		b.WriteString("data: ")
-		b.WriteString(line)
-		b.WriteByte('\n')
+// maxBatch bounds the bytes of events Stream writes at once.
+const maxBatch = 32 << 10
+
+// appendEvent appends one event, after a resync event when events were
+// dropped before it. Its data is JSON, so it has no newline, but any is
+// split into data lines as the format requires.
+func appendEvent(b []byte, sub *Subscription, e Event) []byte {
+	if sub.Lagged() {
+		b = append(b, "event: resync\ndata: {}\n\n"...)
 	}
-	b.WriteByte('\n')
-	_, err := w.Write([]byte(b.String()))
-	return err
+	b = append(b, "event: "...)
+	b = append(b, e.Type...)
+	b = append(b, '\n')
+	data := []byte(e.Data)
+	for {
+		line, rest, found := bytes.Cut(data, []byte{'\n'})
+		b = append(b, "data: "...)
+		b = append(b, line...)
+		b = append(b, '\n')
+		if !found {
+			break
+		}
+		data = rest
+	}
+	return append(b, '\n')
 }

@@ -163,17 +163,41 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		h.Set("Cache-Control", "no-store")
+		for _, sh := range securityHeaderValues {
+			h[sh.key] = sh.value
+		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// securityHeaderValues are set on every response. Their values are shared
+// between responses, as canonical keys with one-element slices of capacity
+// one: a handler that sets or adds to one of them gets a new slice, so the
+// shared ones are never written to.
+var securityHeaderValues = func() []struct {
+	key   string
+	value []string
+} {
+	headers := [][2]string{
+		{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
+		{"X-Content-Type-Options", "nosniff"},
+		{"Referrer-Policy", "no-referrer"},
+		{"X-Frame-Options", "DENY"},
+		{"Cross-Origin-Opener-Policy", "same-origin"},
+		{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+		{"Cache-Control", "no-store"},
+	}
+	out := make([]struct {
+		key   string
+		value []string
+	}, len(headers))
+	for i, h := range headers {
+		out[i].key = http.CanonicalHeaderKey(h[0])
+		out[i].value = []string{h[1]}[:1:1]
+	}
+	return out
+}()
 
 const sessionCookie = "kc_session"
 

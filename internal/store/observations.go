@@ -57,8 +57,8 @@ func (tx *Tx) InsertObservation(ctx context.Context, r *ObservationRecord) error
 		consciousness, on_oxygen, anxiety, moaas, cadss, signs, measures, confirmed, source, device, recorded_by, recorded_at,
 		news2_total, news2_response, news2_subscores, protocol_version, message_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.SessionID, o.At.UTC(), o.Systolic, o.Diastolic, o.Pulse, o.SpO2, o.RespRate, o.TempC, o.Consciousness, o.OnOxygen,
-		o.Anxiety, o.MOAAS, joinInts(o.CADSS), strings.Join(o.Signs, ","), strings.Join(o.Measures, ","), r.Confirmed,
+		r.SessionID, o.At.UTC(), intArg(o.Systolic), intArg(o.Diastolic), intArg(o.Pulse), intArg(o.SpO2), intArg(o.RespRate),
+		floatArg(o.TempC), o.Consciousness, boolArg(o.OnOxygen), intArg(o.Anxiety), intArg(o.MOAAS), joinInts(o.CADSS), strings.Join(o.Signs, ","), strings.Join(o.Measures, ","), r.Confirmed,
 		r.Source, r.Device, r.RecordedBy, r.RecordedAt, total, response, subs, r.ProtocolVersion, r.MessageID)
 	if err != nil {
 		return fmt.Errorf("inserting observation: %w", err)
@@ -114,6 +114,30 @@ func nullInt(v sql.NullInt64) *int {
 	}
 	n := int(v.Int64)
 	return &n
+}
+
+// intArg, floatArg and boolArg pass an optional value to the driver as the
+// driver's own type, or NULL: database/sql would otherwise convert the
+// pointer by reflection, allocating on every statement.
+func intArg(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func floatArg(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func boolArg(p *bool) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 func joinInts(v []int) string {
