@@ -35,6 +35,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +74,7 @@ type options struct {
 	idempotent bool
 	cpuProfile string
 	memProfile string
+	trace      string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
 	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	fs.StringVar(&o.trace, "trace", "", "write an execution trace of one second in the middle of the load to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory allocated during the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -390,6 +393,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		cpu0, _ = processCPU(o.pid)
 	}
 	self0 := ownCPU()
+	gc0 := db.GroupCommitStats()
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
@@ -498,6 +502,14 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			}
 		}(i, sid)
 	}
+	if o.trace != "" {
+		go func() {
+			time.Sleep(o.duration / 2)
+			if err := traceFor(o.trace, time.Second); err != nil {
+				fmt.Fprintln(out, "trace:", err)
+			}
+		}()
+	}
 	// Memory at the peak of the load.
 	var rssPeak string
 	if o.pid != 0 {
@@ -536,8 +548,12 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		percentile(st.afterAnswer, 0.5).Round(time.Microsecond), percentile(st.afterAnswer, 0.99).Round(time.Microsecond))
 	if o.url == "" {
 		gc := db.GroupCommitStats()
+		gc.Batches -= gc0.Batches
+		gc.Requests -= gc0.Requests
+		gc.Exec -= gc0.Exec
+		gc.Commit -= gc0.Commit
 		if gc.Batches > 0 {
-			fmt.Fprintf(out, "group commit: %d transactions in %d commits (%.1f per commit); running them %v, committing %v\n",
+			fmt.Fprintf(out, "group commit during the load: %d transactions in %d commits (%.1f per commit); running them %v, committing %v\n",
 				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
 		}
 	}
@@ -555,6 +571,21 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			fmt.Fprintln(out, "  (in-process server: the figures include the load generator's own goroutines and buffers)")
 		}
 	}
+	return nil
+}
+
+// traceFor writes an execution trace of this process for d to path.
+func traceFor(path string, d time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := trace.Start(f); err != nil {
+		return err
+	}
+	time.Sleep(d)
+	trace.Stop()
 	return nil
 }
 

@@ -16,3 +16,10 @@ func (db *DB) PendingGroupedForTest() int {
 	defer g.mu.Unlock()
 	return len(g.pending)
 }
+
+// WriterPragmaForTest reads a pragma on the writer connection (tests only).
+func (db *DB) WriterPragmaForTest(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.write.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	return v, err
+}

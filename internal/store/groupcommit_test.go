@@ -11,6 +11,7 @@ import (
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/store"
+	"github.com/ketacare/ketacare/internal/testutil"
 )
 
 // TestUpdateGroupedCommitsEachCallerAlone runs many grouped transactions
@@ -214,4 +215,25 @@ func TestUpdateGroupedRunsAgainWithSavepoints(t *testing.T) {
 			t.Errorf("audit chain broken: %v", err)
 		}
 	})
+}
+
+// TestSQLiteWriterSettings: an acknowledged commit is flushed to disk
+// (synchronous=FULL in WAL mode), and the writer checkpoints the log every
+// 10,000 pages rather than SQLite's 1,000.
+func TestSQLiteWriterSettings(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, testutil.SQLiteDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "wal_autocheckpoint": "10000"} {
+		got, err := db.WriterPragmaForTest(ctx, pragma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
 }
