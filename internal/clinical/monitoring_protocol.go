@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Route is how a dose is given. It chooses the observation schedule and the
@@ -26,6 +27,15 @@ var Routes = []Route{RouteIV, RouteIM, RouteIntranasal, RouteOral, RouteSublingu
 
 // Valid reports whether r is a known route.
 func (r Route) Valid() bool { return slices.Contains(Routes, r) }
+
+// Label names the route for people: "IV", "IM", "intranasal", ...
+func (r Route) Label() string {
+	switch r {
+	case RouteIV, RouteIM:
+		return strings.ToUpper(string(r))
+	}
+	return string(r)
+}
 
 // MonitoringProtocol holds every number used while a dosing session is
 // monitored: the observation schedule, plausible ranges, alert thresholds and

@@ -104,6 +104,7 @@ func (s *Server) capabilityRoutes() [][]Route {
 		s.monitoringRoutes(),
 		s.followupRoutes(),
 		s.callbackRoutes(),
+		s.reportRoutes(),
 		s.fhirRoutes(),
 	}
 }

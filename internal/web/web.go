@@ -113,6 +113,7 @@ var funcs = template.FuncMap{
 	},
 	"isoTime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"join":    strings.Join,
+	"percent": Percent,
 	"add":     func(a, b int) int { return a + b },
 	"list":    func(s ...string) []string { return s },
 	"fieldArgs": func(name, label, value string, errs ErrorSummary, typ, autocomplete string) Field {

@@ -1,0 +1,207 @@
+package clinical
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+)
+
+// SessionOutcome is one dosed session as the anxiety incidence report
+// counts it: how it was dosed, the patient's screened susceptibility before
+// it, the protocol version it was opened under, and its anxiety class.
+type SessionOutcome struct {
+	Drug   string
+	Route  Route
+	DoseMg float64
+	// WeightKg is the weight of the treatment plan the session was dosed
+	// on, when the plan gave one: the dose is then banded per kilogram.
+	WeightKg *float64
+	// Susceptibility is the latest screening level before the session
+	// opened; empty when the patient had not been screened.
+	Susceptibility  Susceptibility
+	ProtocolVersion int
+	// Class is empty while the session is not classified yet (not
+	// discharged).
+	Class AnxietyClass
+}
+
+// Proportion is Count out of Of, with the 95 % Wilson score interval of the
+// rate: a clinic's groups are small, and the interval says how little a
+// rate from a few sessions shows. All zero when Of is 0.
+type Proportion struct {
+	Count int     `json:"count"`
+	Of    int     `json:"of"`
+	Rate  float64 `json:"rate"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+// z95 is the standard normal quantile of a two-sided 95 % interval.
+const z95 = 1.959964
+
+// Wilson returns k of n with its 95 % Wilson score interval.
+func Wilson(k, n int) Proportion {
+	p := Proportion{Count: k, Of: n}
+	if n <= 0 {
+		return p
+	}
+	fn, phat := float64(n), float64(k)/float64(n)
+	z2 := z95 * z95
+	centre := (phat + z2/(2*fn)) / (1 + z2/fn)
+	half := z95 * math.Sqrt(phat*(1-phat)/fn+z2/(4*fn*fn)) / (1 + z2/fn)
+	p.Rate = phat
+	p.Low = math.Max(0, centre-half)
+	p.High = math.Min(1, centre+half)
+	return p
+}
+
+// IncidenceRow counts the sessions of one group and their anxiety classes.
+// Anxiety is the sessions with transient or persistent anxiety, and
+// Persistent those with persistent anxiety, both out of the classified
+// sessions.
+type IncidenceRow struct {
+	Group        string     `json:"group"`
+	Sessions     int        `json:"sessions"`
+	Unclassified int        `json:"unclassified"`
+	None         int        `json:"none"`
+	Transient    int        `json:"transient"`
+	Persistent   int        `json:"persistent"`
+	Anxiety      Proportion `json:"anxiety"`
+	PersistentOf Proportion `json:"persistentRate"`
+
+	// The groups of a dimension sort by sortText, then order, then name.
+	sortText string
+	order    []float64
+}
+
+func (r *IncidenceRow) add(o SessionOutcome) {
+	r.Sessions++
+	switch o.Class {
+	case AnxietyNone:
+		r.None++
+	case AnxietyTransient:
+		r.Transient++
+	case AnxietyPersistent:
+		r.Persistent++
+	default:
+		r.Unclassified++
+	}
+}
+
+func (r *IncidenceRow) finish() {
+	classified := r.None + r.Transient + r.Persistent
+	r.Anxiety = Wilson(r.Transient+r.Persistent, classified)
+	r.PersistentOf = Wilson(r.Persistent, classified)
+}
+
+// IncidenceReport is how often anxiety followed dosing, overall and by
+// drug and route, dose, screened susceptibility and protocol version.
+type IncidenceReport struct {
+	Overall          IncidenceRow   `json:"overall"`
+	ByDrugRoute      []IncidenceRow `json:"byDrugRoute"`
+	ByDose           []IncidenceRow `json:"byDose"`
+	BySusceptibility []IncidenceRow `json:"bySusceptibility"`
+	ByProtocol       []IncidenceRow `json:"byProtocolVersion"`
+}
+
+// Incidence counts the outcomes into a report. Groups are sorted: drugs
+// and routes by name, doses by drug and amount, susceptibility from low to
+// high with the unscreened last, protocol versions in order.
+func Incidence(outcomes []SessionOutcome) IncidenceReport {
+	rep := IncidenceReport{Overall: IncidenceRow{Group: "All dosed sessions"}}
+	type dim struct {
+		rows map[string]*IncidenceRow
+		key  func(SessionOutcome) group
+		out  *[]IncidenceRow
+	}
+	dims := []dim{
+		{key: drugRouteGroup, out: &rep.ByDrugRoute},
+		{key: doseGroup, out: &rep.ByDose},
+		{key: susceptibilityGroup, out: &rep.BySusceptibility},
+		{key: protocolGroup, out: &rep.ByProtocol},
+	}
+	for i := range dims {
+		dims[i].rows = map[string]*IncidenceRow{}
+	}
+	for _, o := range outcomes {
+		rep.Overall.add(o)
+		for _, d := range dims {
+			g := d.key(o)
+			r := d.rows[g.name]
+			if r == nil {
+				r = &IncidenceRow{Group: g.name, sortText: g.sortText, order: g.order}
+				d.rows[g.name] = r
+			}
+			r.add(o)
+		}
+	}
+	rep.Overall.finish()
+	for _, d := range dims {
+		*d.out = []IncidenceRow{}
+		for _, r := range d.rows {
+			r.finish()
+			*d.out = append(*d.out, *r)
+		}
+		slices.SortFunc(*d.out, func(a, b IncidenceRow) int {
+			if c := cmp.Compare(a.sortText, b.sortText); c != 0 {
+				return c
+			}
+			if c := slices.Compare(a.order, b.order); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Group, b.Group)
+		})
+	}
+	return rep
+}
+
+// group is where a session falls in one dimension of the report.
+type group struct {
+	name     string
+	sortText string
+	order    []float64
+}
+
+func drugRouteGroup(o SessionOutcome) group {
+	return group{name: o.Drug + " " + o.Route.Label()}
+}
+
+// Dose bands: per kilogram when the plan gave a weight, else in milligrams.
+const (
+	doseBandPerKg = 0.25 // mg/kg
+	doseBandMg    = 25.0 // mg
+)
+
+// DoseBand names the band of a session's dose: mg/kg bands 0.25 wide when
+// the plan's weight is known (racemic ketamine is usually prescribed per
+// kilogram), 25 mg bands otherwise (esketamine's 28, 56 and 84 mg fall in
+// three different bands). Each band is named with its drug: a milligram of
+// one is not a milligram of the other.
+func DoseBand(o SessionOutcome) string { return doseGroup(o).name }
+
+func doseGroup(o SessionOutcome) group {
+	if o.WeightKg != nil && *o.WeightKg > 0 {
+		lo := math.Floor(o.DoseMg / *o.WeightKg / doseBandPerKg + 1e-9) * doseBandPerKg
+		return group{name: fmt.Sprintf("%s %.2f–%.2f mg/kg", o.Drug, lo, lo+doseBandPerKg-0.01), sortText: o.Drug, order: []float64{0, lo}}
+	}
+	lo := math.Floor(o.DoseMg/doseBandMg+1e-9) * doseBandMg
+	return group{name: fmt.Sprintf("%s %g–%g mg", o.Drug, lo, lo+doseBandMg-1), sortText: o.Drug, order: []float64{1, lo}}
+}
+
+func susceptibilityGroup(o SessionOutcome) group {
+	switch o.Susceptibility {
+	case SusceptibilityLow:
+		return group{name: "Low susceptibility", order: []float64{0}}
+	case SusceptibilityModerate:
+		return group{name: "Moderate susceptibility", order: []float64{1}}
+	case SusceptibilityHigh:
+		return group{name: "High susceptibility", order: []float64{2}}
+	}
+	return group{name: "Not screened before the session", order: []float64{3}}
+}
+
+func protocolGroup(o SessionOutcome) group {
+	return group{name: "Protocol version " + strconv.Itoa(o.ProtocolVersion), order: []float64{float64(o.ProtocolVersion)}}
+}
