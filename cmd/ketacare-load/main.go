@@ -552,9 +552,10 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		gc.Requests -= gc0.Requests
 		gc.Exec -= gc0.Exec
 		gc.Commit -= gc0.Commit
+		gc.Retries -= gc0.Retries
 		if gc.Batches > 0 {
-			fmt.Fprintf(out, "group commit during the load: %d transactions in %d commits (%.1f per commit); running them %v, committing %v\n",
-				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
+			fmt.Fprintf(out, "group commit during the load: %d transactions in %d commits (%.1f per commit, %d run again with savepoints); running them %v, committing %v\n",
+				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Retries, gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
 		}
 	}
 	if n := total.Load(); n > 0 {
