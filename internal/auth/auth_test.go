@@ -3,7 +3,6 @@ package auth
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ketacare/ketacare"
 )
@@ -54,31 +53,6 @@ func TestCheckPassword(t *testing.T) {
 		if tc.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("CheckPassword(%q) = %v, want ok=%v containing %q", tc.pw, err, tc.ok, tc.want)
 		}
-	}
-}
-
-func TestThrottle(t *testing.T) {
-	th := NewThrottle(3, 10*time.Minute)
-	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	for i := 0; i < 3; i++ {
-		if !th.Allowed("a@x", now) {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		th.Fail("a@x", now)
-	}
-	if th.Allowed("a@x", now) {
-		t.Fatal("allowed after 3 failures")
-	}
-	if !th.Allowed("b@x", now) {
-		t.Fatal("another key is blocked")
-	}
-	if !th.Allowed("a@x", now.Add(10*time.Minute)) {
-		t.Fatal("still blocked after the window")
-	}
-	th.Fail("a@x", now)
-	th.Reset("a@x")
-	if !th.Allowed("a@x", now) {
-		t.Fatal("blocked after reset")
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ketacare/ketacare"
-	"github.com/ketacare/ketacare/internal/auth"
 	"github.com/ketacare/ketacare/internal/store"
 )
 
@@ -29,22 +28,18 @@ const (
 	callbackCheckEvery   = 30 * time.Second
 )
 
-// callbackGuard holds the in-memory state of the public limits and the
+// callbackGuard holds the per-address limit of public submissions and the
 // form-signing key (read once from the database, shared by every process).
 type callbackGuard struct {
 	perMinute int
-	byAddr    *auth.Throttle // nil when the limits are off
+	byAddr    limit
 
 	mu  sync.Mutex
 	key []byte
 }
 
-func newCallbackGuard(perMinute int) *callbackGuard {
-	g := &callbackGuard{perMinute: perMinute}
-	if perMinute > 0 {
-		g.byAddr = auth.NewThrottle(perMinute, time.Minute)
-	}
-	return g
+func newCallbackGuard(db *store.DB, perMinute int) *callbackGuard {
+	return &callbackGuard{perMinute: perMinute, byAddr: limit{db: db, name: "callback-address", max: perMinute, window: time.Minute}}
 }
 
 // limited reports whether the public limits are on.
@@ -52,16 +47,15 @@ func (g *callbackGuard) limited() bool { return g.perMinute > 0 }
 
 // allowAddr counts a public submission from addr and reports whether it is
 // within the per-address limit.
-func (g *callbackGuard) allowAddr(addr string, now time.Time) bool {
-	if g.byAddr == nil {
-		return true
+func (g *callbackGuard) allowAddr(ctx context.Context, addr string, now time.Time) (bool, error) {
+	if !g.limited() {
+		return true, nil
 	}
-	key := "callback:" + addr
-	if !g.byAddr.Allowed(key, now) {
-		return false
+	ok, err := g.byAddr.allowed(ctx, addr, now)
+	if err != nil || !ok {
+		return false, err
 	}
-	g.byAddr.Fail(key, now)
-	return true
+	return true, g.byAddr.record(ctx, addr, now)
 }
 
 func (s *Server) callbackKey(ctx context.Context) ([]byte, error) {

@@ -158,7 +158,11 @@ func (s *Server) callbackCreateJSON(w http.ResponseWriter, r *http.Request) erro
 	a := actorFrom(r)
 	staff := isStaff(a)
 	if !staff {
-		if !s.callbacks.allowAddr(clientAddr(r), time.Now()) {
+		ok, err := s.callbacks.allowAddr(r.Context(), clientAddr(r), s.db.Now())
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return store.ErrCallbackLimited()
 		}
 		if err := checkOrigin(r); err != nil {
@@ -355,7 +359,11 @@ func (s *Server) webCallbackSubmit(w http.ResponseWriter, r *http.Request) error
 		page.Errors = web.ErrorSummary{Message: msg, Fields: fields}
 		return s.render(w, status, "callback", page)
 	}
-	if !s.callbacks.allowAddr(clientAddr(r), now) {
+	ok, err := s.callbacks.allowAddr(r.Context(), clientAddr(r), s.db.Now())
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return refuse(http.StatusTooManyRequests, ketacare.ErrorMessage(store.ErrCallbackLimited()), nil)
 	}
 	if err := checkOrigin(r); err != nil {

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ketacare/ketacare/internal/auth"
 	"github.com/ketacare/ketacare/internal/live"
 	"github.com/ketacare/ketacare/internal/monitoring"
 	"github.com/ketacare/ketacare/internal/store"
@@ -54,8 +53,10 @@ type Server struct {
 	metrics *metrics
 	mon     *monitoring.Service
 
-	loginByAccount *auth.Throttle
-	loginByAddr    *auth.Throttle
+	// Failed sign-ins, per account (unknown ones too, so a refusal says
+	// nothing about whether an account exists) and per client address.
+	loginByAccount limit
+	loginByAddr    limit
 
 	callbacks *callbackGuard
 }
@@ -83,10 +84,10 @@ func New(cfg Config, db *store.DB) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, db: db, log: cfg.Logger, pages: pages, metrics: newMetrics(), mon: cfg.Monitoring,
-		loginByAccount: auth.NewThrottle(5, 15*time.Minute),
-		loginByAddr:    auth.NewThrottle(50, 15*time.Minute),
+		loginByAccount: limit{db: db, name: "login-account", max: 5, window: 15 * time.Minute},
+		loginByAddr:    limit{db: db, name: "login-address", max: 50, window: 15 * time.Minute},
 	}
-	s.callbacks = newCallbackGuard(cfg.PublicRateLimit)
+	s.callbacks = newCallbackGuard(db, cfg.PublicRateLimit)
 	s.routes = s.routeTable()
 	mux, err := s.buildMux(s.routes)
 	if err != nil {

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/auth"
@@ -81,9 +80,16 @@ func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	page := web.LoginPage{Base: s.base(r, "Sign in"), Email: email, Next: next}
-	now := time.Now()
-	acctKey, addrKey := "acct:"+email, "addr:"+clientAddr(r)
-	if !s.loginByAccount.Allowed(acctKey, now) || !s.loginByAddr.Allowed(addrKey, now) {
+	ctx, now := r.Context(), s.db.Now()
+	acctOK, err := s.loginByAccount.allowed(ctx, email, now)
+	if err != nil {
+		return err
+	}
+	addrOK, err := s.loginByAddr.allowed(ctx, clientAddr(r), now)
+	if err != nil {
+		return err
+	}
+	if !acctOK || !addrOK {
 		_ = s.db.Audit(r.Context(), store.Event{Actor: anonymous(r), Action: "login.throttled", Outcome: "denied"})
 		page.Errors = web.ErrorSummary{Message: "Too many failed sign-in attempts. Wait 15 minutes and try again."}
 		return s.render(w, http.StatusTooManyRequests, "login", page)
@@ -94,8 +100,12 @@ func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	ok := auth.VerifyPassword(password, hash) // a dummy hash when the account is unknown: same work, same time
 	if !ok || user.ID == 0 || user.Disabled {
-		s.loginByAccount.Fail(acctKey, now)
-		s.loginByAddr.Fail(addrKey, now)
+		if err := s.loginByAccount.record(ctx, email, now); err != nil {
+			return err
+		}
+		if err := s.loginByAddr.record(ctx, clientAddr(r), now); err != nil {
+			return err
+		}
 		a := anonymous(r)
 		a.UserID, a.Email = user.ID, user.Email
 		if err := s.db.Audit(r.Context(), store.Event{Actor: a, Action: "login.failed", Outcome: "denied"}); err != nil {
@@ -104,7 +114,9 @@ func (s *Server) webLogin(w http.ResponseWriter, r *http.Request) error {
 		page.Errors = web.ErrorSummary{Message: errBadLogin}
 		return s.render(w, http.StatusUnauthorized, "login", page)
 	}
-	s.loginByAccount.Reset(acctKey)
+	if err := s.loginByAccount.reset(ctx, email); err != nil {
+		return err
+	}
 	// A new session id at every sign-in: a session fixed before it is useless.
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		_ = s.db.DeleteSession(r.Context(), auth.HashToken(c.Value))

@@ -504,3 +504,46 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 		t.Fatalf("postgres backup: %v", pgErr)
 	}
 }
+
+// TestRateEvents: events count within their window, per key; a reset
+// forgets a key; events older than a day are dropped as new ones come.
+func TestRateEvents(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		t0 := clk.Now()
+		for i := range 3 {
+			if err := db.RateRecord(ctx, "login:a", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.RateRecord(ctx, "login:b", t0); err != nil {
+			t.Fatal(err)
+		}
+		count := func(key string, since time.Time) int {
+			t.Helper()
+			n, err := db.RateCount(ctx, key, since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count("login:a", t0.Add(-time.Second)); n != 3 {
+			t.Errorf("a: %d events, want 3", n)
+		}
+		if n := count("login:a", t0.Add(30*time.Second)); n != 2 {
+			t.Errorf("a in the last window: %d events, want 2", n)
+		}
+		if err := db.RateReset(ctx, "login:a"); err != nil {
+			t.Fatal(err)
+		}
+		if a, b := count("login:a", t0.Add(-time.Hour)), count("login:b", t0.Add(-time.Hour)); a != 0 || b != 1 {
+			t.Errorf("after resetting a: a %d, b %d", a, b)
+		}
+		if err := db.RateRecord(ctx, "login:c", t0.Add(25*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n := count("login:b", t0.Add(-time.Hour)); n != 0 {
+			t.Errorf("b's day-old event kept: %d", n)
+		}
+	})
+}
