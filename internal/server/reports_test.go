@@ -107,15 +107,8 @@ func testAnxietyIncidenceReport(t *testing.T, opts apptest.Options) {
 	}
 
 	// Another clinic's staff see none of these sessions.
-	other, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "West clinic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: "west@test.example", Role: ketacare.RolePrescriber, ClinicIDs: []int64{other.ID}, PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, rep, body := get(env.NewToken(u), "?from=2026-03-01&to=2026-03-02"); status != http.StatusOK || rep.Overall.Sessions != 0 {
+	west := otherClinicToken(t, env, ketacare.RolePrescriber, "West clinic", "west@test.example")
+	if status, rep, body := get(west, "?from=2026-03-01&to=2026-03-02"); status != http.StatusOK || rep.Overall.Sessions != 0 {
 		t.Errorf("another clinic: %d %s", status, body)
 	}
 	// Only clinical staff; bad dates name the field.

@@ -105,6 +105,7 @@ func (s *Server) capabilityRoutes() [][]Route {
 		s.followupRoutes(),
 		s.callbackRoutes(),
 		s.reportRoutes(),
+		s.linkRoutes(),
 		s.fhirRoutes(),
 	}
 }

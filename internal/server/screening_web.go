@@ -29,6 +29,9 @@ func (s *Server) linkProblem(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.As(err, &gone) && gone.Used:
 		page.Heading = "This link has already been used"
 		page.Paragraphs = []string{"Each link works once. If you need to answer again, ask the clinic for a new link."}
+	case errors.As(err, &gone) && gone.Revoked:
+		page.Heading = "The clinic has withdrawn this link"
+		page.Paragraphs = []string{"If you were expecting to answer something for the clinic, ask them for a new link."}
 	case errors.As(err, &gone):
 		page.Heading = "This link has expired"
 		page.Paragraphs = []string{"Ask the clinic for a new link."}
@@ -235,16 +238,17 @@ func (s *Server) screeningPage(r *http.Request, patientID int64) (web.ScreeningP
 	for _, o := range sc.Overrides {
 		page.Overrides = append(page.Overrides, web.OverrideView{Code: o.Code, Reason: o.Reason, Author: o.Author, ProtocolVersion: o.ProtocolVersion, At: o.CreatedAt})
 	}
-	now := time.Now()
+	now := s.db.Now()
 	for _, l := range links {
-		state := "open"
+		state := linkState(l, now)
 		switch {
 		case l.UsedAt != nil:
-			state = "used " + l.UsedAt.In(web.London).Format("2 Jan 2006 15:04")
-		case !now.Before(l.ExpiresAt):
-			state = "expired"
+			state += " " + l.UsedAt.In(web.London).Format("2 Jan 2006 15:04")
+		case l.RevokedAt != nil:
+			state += " " + l.RevokedAt.In(web.London).Format("2 Jan 2006 15:04")
 		}
-		page.Links = append(page.Links, web.LinkView{Purpose: l.Purpose, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, State: state})
+		page.Links = append(page.Links, web.LinkView{ID: l.ID, Purpose: l.Purpose, CreatedAt: l.CreatedAt, ExpiresAt: l.ExpiresAt, State: state,
+			Open: state == "open"})
 	}
 	return page, nil
 }

@@ -25,6 +25,28 @@ type PatientLink struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	RevokedAt *time.Time // withdrawn by the clinic before it was used
+}
+
+// linkColumns are read by scanLink.
+const linkColumns = "id, patient_id, clinic_id, purpose, created_by, created_at, expires_at, used_at, revoked_at"
+
+func scanLink(s interface{ Scan(...any) error }) (PatientLink, error) {
+	var l PatientLink
+	var used, revoked sql.NullTime
+	if err := s.Scan(&l.ID, &l.PatientID, &l.ClinicID, &l.Purpose, &l.CreatedBy, &l.CreatedAt, &l.ExpiresAt, &used, &revoked); err != nil {
+		return l, err
+	}
+	l.CreatedAt, l.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
+	if used.Valid {
+		t := used.Time.UTC()
+		l.UsedAt = &t
+	}
+	if revoked.Valid {
+		t := revoked.Time.UTC()
+		l.RevokedAt = &t
+	}
+	return l, nil
 }
 
 // Link purposes used by screening and consent.
@@ -34,16 +56,20 @@ const (
 	PurposeConsent        = "consent"
 )
 
-// LinkGoneError is returned for a link that exists but was used or has
-// expired: the surfaces answer 410 Gone with a page that says which.
+// LinkGoneError is returned for a link that exists but was used, withdrawn
+// or has expired: the surfaces answer 410 Gone with a page that says which.
 type LinkGoneError struct {
-	Used bool // false: expired
+	Used    bool
+	Revoked bool // neither: expired
 }
 
 // Error implements error.
 func (e *LinkGoneError) Error() string {
-	if e.Used {
+	switch {
+	case e.Used:
 		return "This link has already been used."
+	case e.Revoked:
+		return "The clinic has withdrawn this link."
 	}
 	return "This link has expired."
 }
@@ -133,30 +159,26 @@ func (tx *Tx) PatientLink(ctx context.Context, token, purpose string) (PatientLi
 }
 
 func (tx *Tx) findLink(ctx context.Context, token, purpose string, lock bool) (PatientLink, error) {
-	var l PatientLink
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > 200 {
-		return l, errLinkUnknown()
+		return PatientLink{}, errLinkUnknown()
 	}
-	q := `SELECT id, patient_id, clinic_id, purpose, created_by, created_at, expires_at, used_at FROM patient_links
-		WHERE token_hash = ? AND purpose = ?`
+	q := "SELECT " + linkColumns + " FROM patient_links WHERE token_hash = ? AND purpose = ?"
 	if lock && tx.dialect == Postgres {
 		q += " FOR UPDATE"
 	}
-	var used sql.NullTime
-	err := tx.queryRow(ctx, q, auth.HashToken(token), purpose).Scan(&l.ID, &l.PatientID, &l.ClinicID, &l.Purpose, &l.CreatedBy,
-		&l.CreatedAt, &l.ExpiresAt, &used)
+	l, err := scanLink(tx.queryRow(ctx, q, auth.HashToken(token), purpose))
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, errLinkUnknown()
 	}
 	if err != nil {
 		return l, err
 	}
-	l.CreatedAt, l.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
-	if used.Valid {
-		t := used.Time.UTC()
-		l.UsedAt = &t
+	if l.UsedAt != nil {
 		return l, &LinkGoneError{Used: true}
+	}
+	if l.RevokedAt != nil {
+		return l, &LinkGoneError{Revoked: true}
 	}
 	if !tx.Now.Before(l.ExpiresAt) {
 		return l, &LinkGoneError{}
@@ -174,7 +196,7 @@ func (tx *Tx) UseLink(ctx context.Context, token, purpose, clientAddr, requestID
 	if err != nil {
 		return l, err
 	}
-	res, err := tx.exec(ctx, "UPDATE patient_links SET used_at = ? WHERE id = ? AND used_at IS NULL", tx.Now, l.ID)
+	res, err := tx.exec(ctx, "UPDATE patient_links SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL", tx.Now, l.ID)
 	if err != nil {
 		return l, err
 	}
@@ -197,28 +219,53 @@ func (db *DB) PatientLinks(ctx context.Context, a ketacare.Actor, patientID int6
 		if _, err := tx.PatientFor(ctx, a, patientID, "link.list"); err != nil {
 			return err
 		}
-		rows, err := tx.query(ctx, `SELECT id, patient_id, clinic_id, purpose, created_by, created_at, expires_at, used_at
-			FROM patient_links WHERE patient_id = ? ORDER BY id DESC LIMIT 50`, patientID)
+		var err error
+		out, err = queryList(ctx, tx, scanLink, "SELECT "+linkColumns+" FROM patient_links WHERE patient_id = ? ORDER BY id DESC LIMIT 50", patientID)
+		return err
+	})
+	return out, db.recordDenied(ctx, err)
+}
+
+// RevokePatientLink withdraws a link that was not used yet, so that it
+// opens nothing (it was sent to the wrong address, say). The actor must be
+// able to see the patient; the withdrawal is audited. Withdrawing a
+// withdrawn link changes nothing; a used link cannot be withdrawn.
+func (db *DB) RevokePatientLink(ctx context.Context, a ketacare.Actor, linkID int64) (PatientLink, error) {
+	var l PatientLink
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		l, err = scanLink(tx.queryRow(ctx, "SELECT "+linkColumns+" FROM patient_links WHERE id = ?", linkID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Link")
+		}
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var l PatientLink
-			var used sql.NullTime
-			if err := rows.Scan(&l.ID, &l.PatientID, &l.ClinicID, &l.Purpose, &l.CreatedBy, &l.CreatedAt, &l.ExpiresAt, &used); err != nil {
-				return err
-			}
-			l.CreatedAt, l.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
-			if used.Valid {
-				t := used.Time.UTC()
-				l.UsedAt = &t
-			}
-			out = append(out, l)
+		p, err := scanPatient(tx.queryRow(ctx, "SELECT "+patientColumns+" FROM patients WHERE id = ?", l.PatientID))
+		if err != nil {
+			return err
 		}
-		return rows.Err()
+		if !CanSeePatient(a, p) { // another clinic's link is not there
+			return deny(Event{Actor: a, Action: "link.revoke", PatientID: p.ID, ClinicID: p.ClinicID,
+				Detail: fmt.Sprintf("link %d outside the actor's clinics", l.ID)}, notFound("Link"))
+		}
+		switch {
+		case l.UsedAt != nil:
+			return ketacare.Errorf(ketacare.ECONFLICT, "The link was already used on %s; a used link cannot be withdrawn.",
+				l.UsedAt.Format("2 Jan 2006 15:04 UTC"))
+		case l.RevokedAt != nil:
+			return nil
+		}
+		if _, err := tx.exec(ctx, "UPDATE patient_links SET revoked_at = ?, revoked_by = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL",
+			tx.Now, a.UserID, l.ID); err != nil {
+			return err
+		}
+		now := tx.Now
+		l.RevokedAt = &now
+		return tx.Audit(ctx, Event{Actor: a, Action: "link.revoke", ClinicID: l.ClinicID, PatientID: l.PatientID,
+			Detail: fmt.Sprintf("link %d for %s", l.ID, l.Purpose)})
 	})
-	return out, db.recordDenied(ctx, err)
+	return l, db.recordDenied(ctx, err)
 }
 
 // WithLink redeems a link and runs fn in the same transaction with the

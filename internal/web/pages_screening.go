@@ -123,10 +123,12 @@ type OverrideView struct {
 
 // LinkView is one link made for a patient (never its token).
 type LinkView struct {
+	ID        int64
 	Purpose   string
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	State     string
+	Open      bool // can still be used, so can be withdrawn
 }
 
 // ScreeningPage is the prescriber's screening summary of one patient.
@@ -266,7 +268,7 @@ var (
 		ReviewItems: []FindingView{{Code: "x", Reason: "X"}}, Suggestions: []FindingView{{Code: "s", Reason: "S"}},
 		Instruments: []InstrumentSummary{{Name: "GAD-7", Total: "10", Band: "Moderate", Flags: []string{"f"}, Items: []ItemAnswer{{Number: "1", Text: "t", Answer: "a"}}}},
 		Missing:     []string{"PHQ-9"}, Overrides: []OverrideView{{Code: "b"}}, DosingReasons: []string{"r"},
-		Links: []LinkView{{Purpose: "screening", State: "open"}}, Errors: ErrorSummary{Fields: map[string]string{"reason": "x"}}})
+		Links: []LinkView{{ID: 1, Purpose: "screening", State: "open", Open: true}, {ID: 2, Purpose: "consent", State: "used"}}, Errors: ErrorSummary{Fields: map[string]string{"reason": "x"}}})
 	_ = sample("link_created", LinkCreatedPage{Base: sampleStaff, Patient: ketacare.Patient{ID: 1}, Purpose: "screening", URL: "http://x/screen/t", BackURL: "/patients/1"})
 	_ = sample("consent", ConsentPage{Base: sampleStaff, Patient: ketacare.Patient{ID: 1}, Version: 1, Paragraphs: []string{"p"},
 		Consents: []ConsentView{{ID: 1, Version: 1, Current: true}, {ID: 2, Countersigned: true}}, Status: "s",

@@ -1,0 +1,3 @@
+-- A link the clinic withdrew (sent to the wrong address, say) opens nothing.
+ALTER TABLE patient_links ADD COLUMN revoked_at TIMESTAMPTZ;
+ALTER TABLE patient_links ADD COLUMN revoked_by INTEGER;
