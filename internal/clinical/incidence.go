@@ -8,6 +8,28 @@ import (
 	"strconv"
 )
 
+// ReportsProtocol sets how the reports group sessions: the width of the
+// dose bands, per kilogram when the plan gave a weight (racemic ketamine is
+// usually prescribed per kilogram) and in milligrams otherwise.
+type ReportsProtocol struct {
+	DoseBandMgPerKg float64 `json:"doseBandMgPerKg"`
+	DoseBandMg      float64 `json:"doseBandMg"`
+}
+
+// DefaultReports is the shipped grouping: 0.25 mg/kg bands, and 25 mg bands
+// (esketamine's 28, 56 and 84 mg fall in three different ones). Protocol
+// versions saved before reports had settings use it.
+func DefaultReports() ReportsProtocol {
+	return ReportsProtocol{DoseBandMgPerKg: 0.25, DoseBandMg: 25}
+}
+
+func (p ReportsProtocol) validate() error {
+	if !(p.DoseBandMgPerKg >= 0.01 && p.DoseBandMgPerKg <= 10) || !(p.DoseBandMg >= 1 && p.DoseBandMg <= 1000) {
+		return fmt.Errorf("reports: must have 0.01 ≤ doseBandMgPerKg ≤ 10 and 1 ≤ doseBandMg ≤ 1000 (got %g, %g)", p.DoseBandMgPerKg, p.DoseBandMg)
+	}
+	return nil
+}
+
 // SessionOutcome is one dosed session as the anxiety incidence report
 // counts it: how it was dosed, the patient's screened susceptibility before
 // it, the protocol version it was opened under, and its anxiety class.
@@ -106,10 +128,11 @@ type IncidenceReport struct {
 	ByProtocol       []IncidenceRow `json:"byProtocolVersion"`
 }
 
-// Incidence counts the outcomes into a report. Groups are sorted: drugs
-// and routes by name, doses by drug and amount, susceptibility from low to
-// high with the unscreened last, protocol versions in order.
-func Incidence(outcomes []SessionOutcome) IncidenceReport {
+// Incidence counts the outcomes into a report, with the dose bands of p.
+// Groups are sorted: drugs and routes by name, doses by drug and amount,
+// susceptibility from low to high with the unscreened last, protocol
+// versions in order.
+func Incidence(outcomes []SessionOutcome, p ReportsProtocol) IncidenceReport {
 	rep := IncidenceReport{Overall: IncidenceRow{Group: "All dosed sessions"}}
 	type dim struct {
 		rows map[string]*IncidenceRow
@@ -118,7 +141,7 @@ func Incidence(outcomes []SessionOutcome) IncidenceReport {
 	}
 	dims := []dim{
 		{key: drugRouteGroup, out: &rep.ByDrugRoute},
-		{key: doseGroup, out: &rep.ByDose},
+		{key: func(o SessionOutcome) group { return doseGroup(o, p) }, out: &rep.ByDose},
 		{key: susceptibilityGroup, out: &rep.BySusceptibility},
 		{key: protocolGroup, out: &rep.ByProtocol},
 	}
@@ -168,26 +191,19 @@ func drugRouteGroup(o SessionOutcome) group {
 	return group{name: o.Drug + " " + o.Route.Label()}
 }
 
-// Dose bands: per kilogram when the plan gave a weight, else in milligrams.
-const (
-	doseBandPerKg = 0.25 // mg/kg
-	doseBandMg    = 25.0 // mg
-)
+// DoseBand names the band of a session's dose, with the drug: a milligram
+// of one drug is not a milligram of another.
+func DoseBand(o SessionOutcome, p ReportsProtocol) string { return doseGroup(o, p).name }
 
-// DoseBand names the band of a session's dose: mg/kg bands 0.25 wide when
-// the plan's weight is known (racemic ketamine is usually prescribed per
-// kilogram), 25 mg bands otherwise (esketamine's 28, 56 and 84 mg fall in
-// three different bands). Each band is named with its drug: a milligram of
-// one is not a milligram of the other.
-func DoseBand(o SessionOutcome) string { return doseGroup(o).name }
-
-func doseGroup(o SessionOutcome) group {
+func doseGroup(o SessionOutcome, p ReportsProtocol) group {
 	if o.WeightKg != nil && *o.WeightKg > 0 {
-		lo := math.Floor(o.DoseMg / *o.WeightKg / doseBandPerKg + 1e-9) * doseBandPerKg
-		return group{name: fmt.Sprintf("%s %.2f–%.2f mg/kg", o.Drug, lo, lo+doseBandPerKg-0.01), sortText: o.Drug, order: []float64{0, lo}}
+		w := p.DoseBandMgPerKg
+		lo := math.Floor(o.DoseMg / *o.WeightKg / w + 1e-9) * w
+		return group{name: fmt.Sprintf("%s %.2f–%.2f mg/kg", o.Drug, lo, lo+w-0.01), sortText: o.Drug, order: []float64{0, lo}}
 	}
-	lo := math.Floor(o.DoseMg/doseBandMg+1e-9) * doseBandMg
-	return group{name: fmt.Sprintf("%s %g–%g mg", o.Drug, lo, lo+doseBandMg-1), sortText: o.Drug, order: []float64{1, lo}}
+	w := p.DoseBandMg
+	lo := math.Floor(o.DoseMg/w+1e-9) * w
+	return group{name: fmt.Sprintf("%s %g–%g mg", o.Drug, lo, lo+w-1), sortText: o.Drug, order: []float64{1, lo}}
 }
 
 func susceptibilityGroup(o SessionOutcome) group {

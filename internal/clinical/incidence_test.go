@@ -45,9 +45,27 @@ func TestDoseBands(t *testing.T) {
 		{SessionOutcome{Drug: "esketamine", DoseMg: 84}, "esketamine 75–99 mg"},
 		{SessionOutcome{Drug: "esketamine", DoseMg: 84, WeightKg: kg(0)}, "esketamine 75–99 mg"},
 	} {
-		if got := DoseBand(c.o); got != c.want {
+		if got := DoseBand(c.o, DefaultReports()); got != c.want {
 			t.Errorf("DoseBand(%v mg, %v) = %q, want %q", c.o.DoseMg, c.o.WeightKg, got, c.want)
 		}
+	}
+}
+
+// The bands follow the protocol record.
+func TestDoseBandsFollowTheProtocol(t *testing.T) {
+	w := 70.0
+	narrow := ReportsProtocol{DoseBandMgPerKg: 0.1, DoseBandMg: 10}
+	if got := DoseBand(SessionOutcome{Drug: "ketamine", DoseMg: 35, WeightKg: &w}, narrow); got != "ketamine 0.50–0.59 mg/kg" {
+		t.Errorf("per kg: %q", got)
+	}
+	if got := DoseBand(SessionOutcome{Drug: "esketamine", DoseMg: 56}, narrow); got != "esketamine 50–59 mg" {
+		t.Errorf("mg: %q", got)
+	}
+	if err := (ReportsProtocol{}).validate(); err == nil {
+		t.Error("zero-width bands accepted")
+	}
+	if err := DefaultReports().validate(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -67,7 +85,7 @@ func TestIncidenceCountsEachDimension(t *testing.T) {
 		nasal(AnxietyTransient, 56),
 		nasal(AnxietyPersistent, 84),
 		nasal(AnxietyNone, 84),
-	})
+	}, DefaultReports())
 	o := rep.Overall
 	if o.Sessions != 7 || o.Unclassified != 1 || o.None != 2 || o.Transient != 2 || o.Persistent != 2 {
 		t.Fatalf("overall %+v", o)
@@ -103,7 +121,7 @@ func TestIncidenceCountsEachDimension(t *testing.T) {
 	if v2.Sessions != 5 || v2.Unclassified != 1 || v2.Anxiety.Of != 4 || v2.PersistentOf.Count != 2 {
 		t.Errorf("protocol 2 %+v", v2)
 	}
-	if empty := Incidence(nil); empty.Overall.Sessions != 0 || empty.ByDose == nil || len(empty.ByDose) != 0 {
+	if empty := Incidence(nil, DefaultReports()); empty.Overall.Sessions != 0 || empty.ByDose == nil || len(empty.ByDose) != 0 {
 		t.Errorf("empty report %+v", empty)
 	}
 }

@@ -16,6 +16,7 @@ type Protocol struct {
 	Discharge  DischargeProtocol  `json:"discharge"`
 	Followup   FollowupProtocol   `json:"followup"`
 	Callback   CallbackProtocol   `json:"callback"`
+	Reports    ReportsProtocol    `json:"reports"`
 }
 
 // Default returns the shipped protocol: the defaults of the clinical
@@ -27,6 +28,7 @@ func Default() Protocol {
 		Discharge:  defaultDischarge(),
 		Followup:   defaultFollowup(),
 		Callback:   defaultCallback(),
+		Reports:    DefaultReports(),
 	}
 }
 
@@ -39,5 +41,6 @@ func (p Protocol) Validate() error {
 		p.Discharge.validate(),
 		p.Followup.validate(),
 		p.Callback.validate(),
+		p.Reports.validate(),
 	)
 }

@@ -18,7 +18,7 @@ func (s *Server) reportRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/reports/anxiety-incidence", Policy: auth.Clinical, Surface: API, Handle: s.apiAnxietyIncidence,
 			Doc: &OpDoc{Summary: "How often anxiety followed dosing in your clinics: sessions dosed from `from` to `to` (dates, Europe/London, both included; " +
 				"the last 12 months when absent), counted by anxiety class (none, transient, persistent, or not yet classified) overall and by drug and route, " +
-				"dose band, screened susceptibility before the session and protocol version, with 95 % Wilson intervals of the rates among classified sessions",
+				"dose band (widths from the protocol record's reports section), screened susceptibility before the session and protocol version, with 95 % Wilson intervals of the rates among classified sessions",
 				Response: incidenceJSON{}}},
 	}
 }
@@ -27,6 +27,8 @@ func (s *Server) reportRoutes() []Route {
 type incidenceJSON struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+	// DoseBands are the band widths of the current protocol version.
+	DoseBands clinical.ReportsProtocol `json:"doseBands"`
 	clinical.IncidenceReport
 }
 
@@ -65,8 +67,12 @@ func (s *Server) anxietyIncidence(r *http.Request) (incidenceJSON, error) {
 	if err != nil {
 		return incidenceJSON{}, err
 	}
-	return incidenceJSON{From: from.Format(time.DateOnly), To: to.AddDate(0, 0, -1).Format(time.DateOnly),
-		IncidenceReport: clinical.Incidence(outcomes)}, nil
+	pv, err := s.db.CurrentProtocol(r.Context())
+	if err != nil {
+		return incidenceJSON{}, err
+	}
+	return incidenceJSON{From: from.Format(time.DateOnly), To: to.AddDate(0, 0, -1).Format(time.DateOnly), DoseBands: pv.Protocol.Reports,
+		IncidenceReport: clinical.Incidence(outcomes, pv.Protocol.Reports)}, nil
 }
 
 func (s *Server) apiAnxietyIncidence(w http.ResponseWriter, r *http.Request) error {
