@@ -219,13 +219,16 @@ type followupContactJSON struct {
 
 type followupAccountInput struct {
 	Email    string `json:"email"`
-	Password string `json:"password" doc:"at least 12 characters, not a common password"`
+	Password string `json:"password,omitempty" doc:"at least 12 characters, not a common password; leave it out to give the patient a link with which they choose their own"`
 }
 
 type followupAccountJSON struct {
 	UserID    int64  `json:"userId"`
 	Email     string `json:"email"`
 	PatientID int64  `json:"patientId"`
+	// PasswordLink is the link for the patient to choose their password,
+	// when none was given (shown only now).
+	PasswordLink *linkJSON `json:"passwordLink,omitempty"`
 }
 
 func followupContacts(cs []clinical.CrisisContact) []followupContactJSON {
@@ -402,16 +405,27 @@ func (s *Server) apiMyTimeline(w http.ResponseWriter, r *http.Request) error {
 
 // followupCreateAccount checks the password against the policy and creates
 // the account.
-func (s *Server) followupCreateAccount(r *http.Request, patientID int64, email, password string) (ketacare.User, error) {
-	if err := auth.CheckPassword(password, email); err != nil {
-		return ketacare.User{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
-			Fields: map[string]string{"password": ketacare.ErrorMessage(err)}}
+// followupCreateAccount gives a patient an account. Without a password the
+// account cannot sign in until the patient chooses one through the account
+// link returned (then staff never know it).
+func (s *Server) followupCreateAccount(r *http.Request, patientID int64, email, password string) (ketacare.User, *accountLink, error) {
+	hash := ""
+	if password != "" {
+		if err := auth.CheckPassword(password, email); err != nil {
+			return ketacare.User{}, nil, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
+				Fields: map[string]string{"password": ketacare.ErrorMessage(err)}}
+		}
+		var err error
+		if hash, err = auth.HashPassword(password); err != nil {
+			return ketacare.User{}, nil, err
+		}
 	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return ketacare.User{}, err
+	u, err := s.db.CreatePatientAccount(r.Context(), mustActor(r), patientID, email, hash)
+	if err != nil || password != "" {
+		return u, nil, err
 	}
-	return s.db.CreatePatientAccount(r.Context(), mustActor(r), patientID, email, hash)
+	link, err := s.inviteAccount(r, patientID)
+	return u, link, err
 }
 
 func (s *Server) apiPatientAccountCreate(w http.ResponseWriter, r *http.Request) error {
@@ -423,11 +437,15 @@ func (s *Server) apiPatientAccountCreate(w http.ResponseWriter, r *http.Request)
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := s.followupCreateAccount(r, id, in.Email, in.Password)
+	u, link, err := s.followupCreateAccount(r, id, in.Email, in.Password)
 	if err != nil {
 		return err
 	}
+	out := followupAccountJSON{UserID: u.ID, Email: u.Email, PatientID: u.PatientID}
+	if link != nil {
+		out.PasswordLink = &linkJSON{ID: link.ID, Purpose: link.Purpose, URL: link.URL, ExpiresAt: link.ExpiresAt}
+	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/patients/%d/timeline", id))
-	writeJSON(w, http.StatusCreated, followupAccountJSON{UserID: u.ID, Email: u.Email, PatientID: u.PatientID}, "")
+	writeJSON(w, http.StatusCreated, out, "")
 	return nil
 }

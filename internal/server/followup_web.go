@@ -564,7 +564,7 @@ func (s *Server) webPatientAccountCreate(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	_, err = s.followupCreateAccount(r, id, r.PostFormValue("email"), r.PostFormValue("password"))
+	_, link, err := s.followupCreateAccount(r, id, r.PostFormValue("email"), r.PostFormValue("password"))
 	if code := ketacare.ErrorCode(err); code == ketacare.EINVALID || code == ketacare.ECONFLICT {
 		t, terr := s.db.Timeline(r.Context(), mustActor(r), id)
 		if terr != nil {
@@ -578,6 +578,9 @@ func (s *Server) webPatientAccountCreate(w http.ResponseWriter, r *http.Request)
 		return s.render(w, statusByCode[code], "followup_timeline", p)
 	} else if err != nil {
 		return err
+	}
+	if link != nil {
+		return s.renderAccountLink(w, r, id, link)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/patients/%d/timeline", id), http.StatusSeeOther)
 	return nil

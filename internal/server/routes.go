@@ -106,6 +106,7 @@ func (s *Server) capabilityRoutes() [][]Route {
 		s.callbackRoutes(),
 		s.reportRoutes(),
 		s.linkRoutes(),
+		s.accountLinkRoutes(),
 		s.fhirRoutes(),
 	}
 }

@@ -449,11 +449,7 @@ func (s *Server) webLinkCreate(w http.ResponseWriter, r *http.Request) error {
 	if purpose == store.PurposeConsent {
 		back = fmt.Sprintf("/patients/%d/consent", id)
 	}
-	scheme := "http"
-	if s.secure(r) {
-		scheme = "https"
-	}
-	page := web.LinkCreatedPage{Base: s.base(r, "Link for the patient"), Patient: p, Purpose: purpose, URL: scheme + "://" + r.Host + path,
+	page := web.LinkCreatedPage{Base: s.base(r, "Link for the patient"), Patient: p, Purpose: purpose, URL: s.absoluteURL(r, path),
 		ExpiresAt: l.ExpiresAt, BackURL: back}
 	page.Nav = "patients"
 	return s.render(w, http.StatusCreated, "link_created", page)

@@ -33,6 +33,10 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, page any
 
 func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.cfg.SecureCookies }
 
+// absoluteURL is a path of this server at the address patients reach it
+// (see followupBaseURL), for a link staff give a patient.
+func (s *Server) absoluteURL(r *http.Request, path string) string { return s.followupBaseURL(r) + path }
+
 func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
 }

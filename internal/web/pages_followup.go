@@ -236,3 +236,14 @@ var (
 		Checkins: []TimelineCheckinRow{{ID: 1, CanMakeLink: true}}})
 	_ = sample("followup_link", CheckinLinkPage{Base: sampleFollowupStaff, Label: "+24 h check-in", URL: "http://x/checkin/t", BackURL: "/s"})
 )
+
+// AccountPasswordPage is where a patient chooses the password of their
+// account, through the link the clinic gave them.
+type AccountPasswordPage struct {
+	Base
+	Email  string
+	Errors ErrorSummary
+	Done   bool // the password is set
+}
+
+var _ = sample("account_password", AccountPasswordPage{Email: "alex@example.com", Errors: ErrorSummary{Fields: map[string]string{"password": "x"}}})
