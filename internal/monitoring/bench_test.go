@@ -90,3 +90,17 @@ func dosedSessions(b *testing.B, env *apptest.Env, n int) []int64 {
 	}
 	return ids
 }
+
+// BenchmarkTick runs the background check (overdue reminders, alerts
+// cleared by time, escalations) over 200 live sessions in which nothing
+// is due: its cost every TickEvery on a busy clinic.
+func BenchmarkTick(b *testing.B) {
+	env := apptest.Start(b, apptest.Options{})
+	dosedSessions(b, env, 200)
+	mon := env.App.Monitoring
+	for b.Loop() {
+		if _, err := mon.TickCount(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

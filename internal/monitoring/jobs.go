@@ -70,8 +70,12 @@ func (s *Service) Tick(ctx context.Context) error {
 func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 	var res TickResult
 	var ids []int64
+	var pv store.ProtocolVersion
 	if err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
+		if pv, err = s.protocol(ctx, tx); err != nil {
+			return err
+		}
 		ids, err = tx.LiveSessionIDs(ctx, 0)
 		return err
 	}); err != nil {
@@ -81,7 +85,7 @@ func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		r, c, err := s.evaluateSession(ctx, id)
+		r, c, err := s.evaluateSession(ctx, id, pv)
 		if err != nil {
 			s.log.Error("monitoring: evaluating session", "session", id, "err", err)
 			continue
@@ -95,20 +99,15 @@ func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 }
 
 // evaluateSession applies the alert rules to a session at the current
-// time, writing only when an alert is to be raised or cleared.
-func (s *Service) evaluateSession(ctx context.Context, id int64) (raised, cleared int, err error) {
+// time, writing only when an alert is to be raised or cleared. pv, the
+// protocol version read at the start of the tick, decides on the state
+// kept in memory whether anything is to change; the change itself reads
+// the protocol again in its transaction.
+func (s *Service) evaluateSession(ctx context.Context, id int64, pv store.ProtocolVersion) (raised, cleared int, err error) {
 	e := s.entry(id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if st := e.state.Load(); st != nil && s.useCache {
-		var pv store.ProtocolVersion
-		if err := s.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			pv, err = s.protocol(ctx, tx)
-			return err
-		}); err != nil {
-			return 0, 0, err
-		}
 		mp := pv.Protocol.Monitoring
 		r, c := st.diff(clinical.EvaluateAlerts(mp, st.clinicalState(mp, s.db.Now().UTC())))
 		if len(r) == 0 && len(c) == 0 {
