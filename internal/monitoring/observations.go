@@ -15,9 +15,10 @@ import (
 
 // The sources of an observation.
 const (
-	SourceWeb = "web" // the observation form
-	SourceAPI = "api" // the JSON API
-	SourceHL7 = "hl7" // a bedside monitor over HL7 v2
+	SourceWeb  = "web"  // the observation form
+	SourceAPI  = "api"  // the JSON API
+	SourceHL7  = "hl7"  // a bedside monitor over HL7 v2
+	SourceFHIR = "fhir" // another system, as a FHIR Observation
 )
 
 // MaxFutureSkew is how far ahead of the server's clock an observation's

@@ -100,7 +100,7 @@ func (s *Server) fhirMetadata(w http.ResponseWriter, r *http.Request) error {
 						{Name: "birthdate", Definition: spDef + "individual-birthdate", Type: "date", Documentation: "YYYY, YYYY-MM or YYYY-MM-DD, with prefix eq, lt, le, gt or ge."},
 						{Name: "gender", Definition: spDef + "individual-gender", Type: "token", Documentation: "male, female, other or unknown."},
 					}},
-				{Type: "Observation", Profile: "http://hl7.org/fhir/StructureDefinition/Observation", Interaction: interactions("read", "search-type"),
+				{Type: "Observation", Profile: "http://hl7.org/fhir/StructureDefinition/Observation", Interaction: interactions("read", "search-type", "create"),
 					SearchParam: []capSearchParam{
 						patientParam,
 						{Name: "subject", Type: "reference", Documentation: "Patient/123, as patient."},

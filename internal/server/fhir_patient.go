@@ -295,14 +295,23 @@ func fhirFields(err error, paths map[string]string) error {
 	return e
 }
 
-func (s *Server) fhirPatientCreate(w http.ResponseWriter, r *http.Request) error {
+// fhirBodyTypeOK answers 415 and false when a resource is sent as
+// anything but JSON.
+func (s *Server) fhirBodyTypeOK(w http.ResponseWriter, r *http.Request, resource string) bool {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != fhirContentType && mt != "application/json" && mt != "application/json+fhir") {
 			s.renderFHIRError(w, r, http.StatusUnsupportedMediaType,
-				ketacare.Errorf(ketacare.EINVALID, "Send the Patient as %s.", fhirContentType))
-			return nil
+				ketacare.Errorf(ketacare.EINVALID, "Send the %s as %s.", resource, fhirContentType))
+			return false
 		}
+	}
+	return true
+}
+
+func (s *Server) fhirPatientCreate(w http.ResponseWriter, r *http.Request) error {
+	if !s.fhirBodyTypeOK(w, r, "Patient") {
+		return nil
 	}
 	var in fhirPatientInput
 	if err := decodeJSON(r, &in); err != nil {

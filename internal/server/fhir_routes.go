@@ -21,6 +21,7 @@ func (s *Server) fhirRoutes() []Route {
 		{Method: "GET", Path: "/fhir/R4/Patient/{id}", Policy: auth.Clinical, Surface: FHIR, Handle: s.fhirPatientRead},
 
 		{Method: "GET", Path: "/fhir/R4/Observation", Policy: auth.Clinical, Surface: FHIR, Handle: s.fhirObservationSearch},
+		{Method: "POST", Path: "/fhir/R4/Observation", Policy: auth.Clinical, Surface: FHIR, Handle: s.fhirObservationCreate, Idempotent: true},
 		{Method: "GET", Path: "/fhir/R4/Observation/{id}", Policy: auth.Clinical, Surface: FHIR, Handle: s.fhirObservationRead},
 
 		{Method: "GET", Path: "/fhir/R4/Encounter", Policy: auth.Clinical, Surface: FHIR, Handle: s.fhirEncounterSearch},

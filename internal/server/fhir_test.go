@@ -133,7 +133,7 @@ func TestFHIRMetadata(t *testing.T) {
 	}
 	want := map[string][]string{
 		"Patient":     {"read", "search-type", "create", "identifier", "name", "birthdate"},
-		"Observation": {"read", "search-type", "patient", "category", "code"},
+		"Observation": {"read", "search-type", "create", "patient", "category", "code"},
 		"Encounter":   {"read", "search-type", "patient"},
 	}
 	found := map[string]bool{}
