@@ -71,7 +71,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Clock != nil {
 		db.Now = cfg.Clock
 	}
-	mon := monitoring.New(db, live.NewBroker(cfg.Logger), monitoring.Config{Logger: cfg.Logger})
+	mon := monitoring.New(db, live.NewBroker(cfg.Logger), monitoring.Config{Logger: cfg.Logger, BaseURL: cfg.BaseURL})
 	if cfg.MLLPAddr != "" {
 		if err := mon.ListenMLLP(cfg.MLLPAddr); err != nil {
 			db.Close()

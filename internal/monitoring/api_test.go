@@ -459,6 +459,18 @@ func testDedupeAcknowledgeAndEscalate(t *testing.T, opts apptest.Options) {
 			}
 		}
 	}
+	// The prescriber is emailed, once, without the patient's name.
+	if err := env.App.Monitoring.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mails, err := env.DB.OutboxMessages(context.Background(), "escalation:", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mails) != 1 || mails[0].Recipient != env.Users[ketacare.RolePrescriber].Email || mails[0].Ref != fmt.Sprintf("escalation:%d", bp.ID) ||
+		!strings.Contains(mails[0].Body, "escalated to you") || strings.Contains(mails[0].Body, "Escalate") {
+		t.Errorf("escalation emails: %+v", mails)
+	}
 }
 
 func TestOverdueObservationReminder(t *testing.T) { forEachDB(t, testOverdueObservationReminder) }

@@ -3,6 +3,8 @@ package monitoring
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ketacare/ketacare/internal/clinical"
@@ -195,12 +197,26 @@ func (s *Service) escalateOne(ctx context.Context, al store.Alert) (bool, error)
 			return err
 		}
 		name = p.GivenName + " " + p.FamilyName
-		to, err := tx.ClinicPrescribers(ctx, al.ClinicID)
+		prescribers, err := tx.ClinicPrescribers(ctx, al.ClinicID)
 		if err != nil {
 			return err
 		}
-		done, err = tx.EscalateAlert(ctx, systemActor, &al, to)
-		return err
+		var names []string
+		for _, p := range prescribers {
+			names = append(names, p.Name)
+		}
+		if done, err = tx.EscalateAlert(ctx, systemActor, &al, names); err != nil || !done {
+			return err
+		}
+		// Each prescriber is also emailed, in case no board is open: the
+		// email is queued with the escalation, so it goes if and only if
+		// the escalation is recorded.
+		for _, p := range prescribers {
+			if _, err := tx.EnqueueEmail(ctx, s.escalationEmail(p, al)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil || !done {
 		return false, err
@@ -214,4 +230,18 @@ func (s *Service) escalateOne(ctx context.Context, al store.Alert) (bool, error)
 	}
 	s.publish([]live.Event{s.event(EventAlertEscalated, al.ClinicID, al.SessionID, AlertEvent{Alert: al, PatientName: name})})
 	return true, nil
+}
+
+// escalationEmail tells a prescriber that an alert is waiting for them. It
+// names no patient and no clinical detail (email is not a safe place for
+// them): it says where to look.
+func (s *Service) escalationEmail(p store.Prescriber, al store.Alert) store.NewEmail {
+	where := "Open the live board in ketacare."
+	if s.baseURL != "" {
+		where = "Open the live board: " + strings.TrimRight(s.baseURL, "/") + "/board"
+	}
+	body := fmt.Sprintf("Dear %s,\n\nAn alert in a dosing session at your clinic was not acknowledged in time and has been escalated to you.\n\n%s\n\n"+
+		"This email holds no patient details: ketacare shows them once you sign in.\n", p.Name, where)
+	return store.NewEmail{To: p.Email, Subject: "ketacare: an alert is waiting for you", Body: body,
+		Ref: fmt.Sprintf("escalation:%d", al.ID), PatientID: al.PatientID}
 }

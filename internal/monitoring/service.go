@@ -41,6 +41,9 @@ type Config struct {
 	// NoCache reads each session's state from the database every time,
 	// even on SQLite.
 	NoCache bool
+	// BaseURL is the address staff reach ketacare at, for the link in
+	// escalation emails (none when empty).
+	BaseURL string
 }
 
 // Service is the monitoring capability. Its methods are safe for
@@ -51,6 +54,7 @@ type Service struct {
 	log      *slog.Logger
 	tickD    time.Duration
 	useCache bool
+	baseURL  string
 
 	protoMu sync.Mutex
 	protos  map[int]store.ProtocolVersion // by version number: a version never changes
@@ -78,7 +82,7 @@ func New(db *store.DB, broker *live.Broker, cfg Config) *Service {
 	if cfg.TickEvery <= 0 {
 		cfg.TickEvery = 15 * time.Second
 	}
-	return &Service{db: db, broker: broker, log: cfg.Logger, tickD: cfg.TickEvery,
+	return &Service{db: db, broker: broker, log: cfg.Logger, tickD: cfg.TickEvery, baseURL: cfg.BaseURL,
 		useCache: db.Dialect == store.SQLite && !cfg.NoCache,
 		protos:   map[int]store.ProtocolVersion{}, entries: map[int64]*entry{}}
 }

@@ -365,27 +365,24 @@ func (tx *Tx) PatientsByIdentifier(ctx context.Context, nhsNumber string, patien
 	return ids, rows.Err()
 }
 
-// ClinicPrescribers lists the names (or emails) of the enabled prescribers
-// of a clinic: who an unacknowledged alert is escalated to.
-func (tx *Tx) ClinicPrescribers(ctx context.Context, clinicID int64) ([]string, error) {
-	rows, err := tx.query(ctx, `SELECT u.name, u.email FROM users u JOIN user_clinics c ON c.user_id = u.id
+// Prescriber is an enabled prescriber of a clinic: who an unacknowledged
+// alert is escalated to.
+type Prescriber struct {
+	Name  string // the email when the account has no name
+	Email string
+}
+
+// ClinicPrescribers lists the clinic's enabled prescribers by name.
+func (tx *Tx) ClinicPrescribers(ctx context.Context, clinicID int64) ([]Prescriber, error) {
+	return queryList(ctx, tx, func(s interface{ Scan(...any) error }) (Prescriber, error) {
+		var p Prescriber
+		err := s.Scan(&p.Name, &p.Email)
+		if p.Name == "" {
+			p.Name = p.Email
+		}
+		return p, err
+	}, `SELECT u.name, u.email FROM users u JOIN user_clinics c ON c.user_id = u.id
 		WHERE c.clinic_id = ? AND u.role = ? AND u.disabled = ? ORDER BY u.name, u.id`, clinicID, string(ketacare.RolePrescriber), false)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name, email string
-		if err := rows.Scan(&name, &email); err != nil {
-			return nil, err
-		}
-		if name == "" {
-			name = email
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
 }
 
 // LockSession serialises changes to one session between processes sharing
