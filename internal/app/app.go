@@ -137,6 +137,8 @@ func (a *App) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); a.Server.CallbackChecks(bg) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); a.runFollowup(bg) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.watchAuth(bg) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
@@ -163,3 +165,33 @@ func (a *App) Run(ctx context.Context) error {
 
 // Close releases the database.
 func (a *App) Close() error { return a.DB.Close() }
+
+// watchAuth makes this process forget the API tokens it remembers as soon
+// as another process sharing the PostgreSQL database revokes a token or
+// changes an account, rather than up to store.TokenCacheTTL later. On
+// SQLite there is one process and nothing to watch.
+func (a *App) watchAuth(ctx context.Context) {
+	t, err := a.DB.AuthTransport(ctx)
+	if err != nil {
+		a.log.Error("account changes in other processes are seen within the token cache's lifetime only", "err", err)
+		return
+	}
+	if t == nil {
+		return
+	}
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		a.DB.ForgetTokens() // changes made while not listening
+		err := t.Listen(ctx, func([]byte) { a.DB.ForgetTokens() })
+		if ctx.Err() != nil {
+			return
+		}
+		a.log.Warn("listening for account changes failed; retrying", "err", err, "delay", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
+}

@@ -25,14 +25,26 @@ const maxNotifyPayload = 7900
 // LiveTransport returns the transport for live events between processes,
 // or nil on SQLite, where only one process uses the database.
 func (db *DB) LiveTransport(ctx context.Context) (*LiveTransport, error) {
+	return db.notifyTransport(ctx, "ketacare_live_")
+}
+
+// AuthTransport returns the channel on which processes sharing a
+// PostgreSQL database tell each other that tokens or accounts changed (see
+// ForgetTokens), or nil on SQLite.
+func (db *DB) AuthTransport(ctx context.Context) (*LiveTransport, error) {
+	return db.notifyTransport(ctx, "ketacare_auth_")
+}
+
+// notifyTransport is a NOTIFY channel named prefix + the schema.
+func (db *DB) notifyTransport(ctx context.Context, prefix string) (*LiveTransport, error) {
 	if db.Dialect != Postgres {
 		return nil, nil
 	}
 	var schema string
 	if err := db.read.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		return nil, fmt.Errorf("live transport: %w", err)
+		return nil, fmt.Errorf("notify channel: %w", err)
 	}
-	ch := "ketacare_live_" + strings.Map(func(r rune) rune {
+	ch := prefix + strings.Map(func(r rune) rune {
 		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' {
 			return r
 		}

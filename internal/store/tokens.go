@@ -119,10 +119,11 @@ func (db *DB) Tokens(ctx context.Context, userID int64) ([]APIToken, error) {
 	return out, err
 }
 
-// RevokeToken revokes a token; it stops working at once in this process,
-// and within TokenCacheTTL in any other process using the database.
+// RevokeToken revokes a token; it stops working at once in this process
+// and, on PostgreSQL, in every process that watches AuthTransport (within
+// TokenCacheTTL in one that does not).
 func (db *DB) RevokeToken(ctx context.Context, a ketacare.Actor, id int64) error {
-	defer db.tokens().forget()
+	defer db.authChanged(ctx)
 	return db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", tx.Now, id)
 		if err != nil {
@@ -187,6 +188,22 @@ func (c *tokenCache) put(db *DB, hash string, u ketacare.User, gen int64) {
 	}
 	u.ClinicIDs = slices.Clone(u.ClinicIDs)
 	c.m[hash] = cachedToken{db: db, user: u, gen: gen, expires: time.Now().Add(TokenCacheTTL)}
+}
+
+// ForgetTokens drops the tokens this process remembers: another process
+// changed tokens or accounts (see AuthTransport).
+func (db *DB) ForgetTokens() { db.tokens().forget() }
+
+// authChanged follows a change to tokens or accounts (committed or not):
+// this process forgets the tokens it remembers and, on PostgreSQL, tells
+// the others to. The telling is best effort: a process that misses it
+// still forgets within TokenCacheTTL.
+func (db *DB) authChanged(ctx context.Context) {
+	db.tokens().forget()
+	t, err := db.AuthTransport(context.WithoutCancel(ctx))
+	if err == nil && t != nil {
+		_ = t.Send(context.WithoutCancel(ctx), []byte("changed"))
+	}
 }
 
 // forget drops every remembered token; called after a change to tokens or

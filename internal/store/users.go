@@ -165,7 +165,7 @@ func (db *DB) Users(ctx context.Context) ([]ketacare.User, error) {
 // SetUserDisabled disables or enables an account. Disabling ends all its
 // sessions; its API tokens stop working while it is disabled.
 func (db *DB) SetUserDisabled(ctx context.Context, a ketacare.Actor, id int64, disabled bool) error {
-	defer db.tokens().forget()
+	defer db.authChanged(ctx)
 	return db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "UPDATE users SET disabled = ? WHERE id = ?", disabled, id)
 		if err != nil {
@@ -187,7 +187,7 @@ func (db *DB) SetUserDisabled(ctx context.Context, a ketacare.Actor, id int64, d
 
 // SetPassword replaces an account's password hash and ends its sessions.
 func (db *DB) SetPassword(ctx context.Context, a ketacare.Actor, id int64, hash string) error {
-	defer db.tokens().forget()
+	defer db.authChanged(ctx)
 	return db.Update(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, id); err != nil {
 			return err
@@ -217,7 +217,7 @@ func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64
 	if err := ketacare.FieldErrors(f); err != nil {
 		return err
 	}
-	defer db.tokens().forget()
+	defer db.authChanged(ctx)
 	return db.Update(ctx, func(tx *Tx) error {
 		var current string
 		err := tx.queryRow(ctx, "SELECT role FROM users WHERE id = ?", id).Scan(&current)
