@@ -112,4 +112,11 @@ func testPatientChoosesOwnPassword(t *testing.T, opts apptest.Options) {
 	if len(entries) != 2 {
 		t.Errorf("%d password choices audited, want 2", len(entries))
 	}
+	withdrawn, err := env.DB.ListAudit(ctx, store.AuditFilter{PatientID: alex, Action: "link.revoke"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(withdrawn) != 1 {
+		t.Errorf("%d withdrawals of earlier account links audited, want 1 (the second new link replaced the first)", len(withdrawn))
+	}
 }

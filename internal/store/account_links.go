@@ -34,9 +34,16 @@ func (db *DB) InvitePatientAccount(ctx context.Context, a ketacare.Actor, patien
 		if n == 0 {
 			return ketacare.Errorf(ketacare.ECONFLICT, "This patient has no account yet: create it first.")
 		}
-		_, err = tx.exec(ctx, "UPDATE patient_links SET revoked_at = ?, revoked_by = ? WHERE patient_id = ? AND purpose = ? AND id <> ? AND used_at IS NULL AND revoked_at IS NULL",
+		res, err := tx.exec(ctx, "UPDATE patient_links SET revoked_at = ?, revoked_by = ? WHERE patient_id = ? AND purpose = ? AND id <> ? AND used_at IS NULL AND revoked_at IS NULL",
 			tx.Now, a.UserID, patientID, PurposeAccount, l.ID)
-		return err
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: "link.revoke", ClinicID: l.ClinicID, PatientID: patientID,
+			Detail: fmt.Sprintf("earlier account links, replaced by link %d", l.ID)})
 	})
 	return token, l, db.recordDenied(ctx, err)
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -45,6 +46,9 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	path    string // SQLite file
+
+	authMu sync.Mutex
+	auth   *LiveTransport // PostgreSQL: the channel of account changes, once known
 
 	// Now is the clock every transaction reads; tests replace it.
 	Now func() time.Time

@@ -35,6 +35,21 @@ func (db *DB) AuthTransport(ctx context.Context) (*LiveTransport, error) {
 	return db.notifyTransport(ctx, "ketacare_auth_")
 }
 
+// authChannel is AuthTransport, found once: the schema does not change
+// under an open handle.
+func (db *DB) authChannel(ctx context.Context) (*LiveTransport, error) {
+	db.authMu.Lock()
+	defer db.authMu.Unlock()
+	if db.auth == nil {
+		t, err := db.AuthTransport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		db.auth = t
+	}
+	return db.auth, nil
+}
+
 // notifyTransport is a NOTIFY channel named prefix + the schema.
 func (db *DB) notifyTransport(ctx context.Context, prefix string) (*LiveTransport, error) {
 	if db.Dialect != Postgres {

@@ -200,8 +200,11 @@ func (db *DB) ForgetTokens() { db.tokens().forget() }
 // still forgets within TokenCacheTTL.
 func (db *DB) authChanged(ctx context.Context) {
 	db.tokens().forget()
-	t, err := db.AuthTransport(context.WithoutCancel(ctx))
-	if err == nil && t != nil {
+	if db.Dialect != Postgres {
+		return
+	}
+	t, err := db.authChannel(context.WithoutCancel(ctx))
+	if err == nil {
 		_ = t.Send(context.WithoutCancel(ctx), []byte("changed"))
 	}
 }
