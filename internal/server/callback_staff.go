@@ -201,7 +201,7 @@ func (s *Server) callbackDetailPage(r *http.Request, id int64) (web.CallbackDeta
 	c, now := d.Callback, time.Now()
 	tgt, over := target(c, now)
 	page := web.CallbackDetailPage{Base: s.base(r, "Callback "+c.Reference), ID: c.ID, Reference: c.Reference, Name: c.Name,
-		Phone: phoneDisplay(c.Phone), PhoneHref: "tel:" + c.Phone, Urgent: c.Priority == clinical.CallbackUrgent,
+		Phone: phoneDisplay(c.Phone), PhoneHref: web.DialLink("tel", c.Phone), Urgent: c.Priority == clinical.CallbackUrgent,
 		ImmediateDanger: c.ImmediateDanger, SafeNow: c.SafeNow, Matched: c.Matched, Window: windowText(c, now), Voicemail: c.ConsentVoicemail,
 		Status: callbackStatus(c, now, a.UserID), Target: tgt, Overdue: over, Attempts: fmt.Sprintf("%d of %d", c.Attempts, s.maxAttempts(r)),
 		Held: c.Status == store.CallbackClaimed && c.ClaimedBy == a.UserID, LeaseUntil: londonClock(c.LeaseExpiresAt, now)}

@@ -16,6 +16,7 @@ import (
 	"github.com/ketacare/ketacare/internal/apptest"
 	"github.com/ketacare/ketacare/internal/server"
 	"github.com/ketacare/ketacare/internal/testutil"
+	"github.com/ketacare/ketacare/internal/web"
 )
 
 const cbCounsellor = ketacare.RoleCounsellor
@@ -280,6 +281,9 @@ func TestCallbackCounsellorAPI(t *testing.T) {
 	if page.Status != 200 || !strings.Contains(string(page.Body), "Ada Lovelace") || strings.Contains(string(page.Body), "Clinical record") {
 		t.Fatalf("detail page for a counsellor: %d", page.Status)
 	}
+	if !regexp.MustCompile(`href="tel:(\+|&#43;)44\d{10}"`).Match(page.Body) {
+		t.Errorf("the caller's number cannot be tapped to call it: %s", page.Body)
+	}
 	if page := env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/callbacks/%d", linked), nil); !strings.Contains(string(page.Body), "Clinical record") {
 		t.Fatal("a nurse gets no link to the clinical record")
 	}
@@ -391,6 +395,15 @@ func TestCallbackPublicForm(t *testing.T) {
 	if st != 200 || !strings.Contains(body, "Call 999 now") || !regexp.MustCompile(`KC-[A-Z0-9]{4}-[A-Z0-9]{4}`).MatchString(body) || !strings.Contains(body, "116 123") {
 		t.Fatalf("sent page: %d", st)
 	}
+	// Every crisis line can be tapped to call or text it.
+	for _, href := range []string{`href="tel:116123"`, `href="sms:85258"`, `href="tel:03001236600"`} {
+		if !strings.Contains(body, href) {
+			t.Errorf("sent page lacks %s", href)
+		}
+	}
+	if strings.Contains(body, "ZgotmplZ") {
+		t.Error("a link on the sent page was filtered out as unsafe")
+	}
 	// Pressing the button twice shows the same reference and stores one request.
 	_, body2 := c.post(t, "/callback", good())
 	ref := regexp.MustCompile(`KC-[A-Z0-9]{4}-[A-Z0-9]{4}`)
@@ -412,13 +425,15 @@ func TestCallbackPublicForm(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("no CSRF cookie: %d", resp.StatusCode)
 	}
-	// The preferred window becomes the target for a standard request.
+	// The preferred window becomes the target for a standard request; it
+	// starts three hours from now, so it has not begun at any time of day.
 	f = good()
 	f.Set("phone", "020 7946 0602")
 	f.Set("reason", "")
 	f.Set("submission", "form-2")
-	f.Set("from", "03:00")
-	f.Set("to", "04:00")
+	start := time.Now().In(web.London).Add(3 * time.Hour)
+	f.Set("from", start.Format("15:00"))
+	f.Set("to", start.Add(time.Hour).Format("15:00"))
 	if st, body := c.post(t, "/callback", f); st != 200 || !strings.Contains(body, "UK time") {
 		t.Fatalf("window: %d %s", st, body)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/ketacare/ketacare/internal/clinical"
@@ -99,15 +98,9 @@ var nationNames = map[string]string{
 // date it was last checked.
 func crisisGroups(p clinical.CallbackProtocol) []web.CrisisGroup {
 	view := func(c clinical.CrisisContact) web.CrisisContactView {
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' || r == '+' {
-				return r
-			}
-			return -1
-		}, c.Number)
-		v := web.CrisisContactView{Name: c.Name, Number: c.Number, Href: "tel:" + digits, Detail: c.Detail, LastVerified: c.LastVerified}
+		v := web.CrisisContactView{Name: c.Name, Number: c.Number, Href: web.DialLink("tel", c.Number), Detail: c.Detail, LastVerified: c.LastVerified}
 		if c.Kind == "text" {
-			v.Text, v.Href = true, "sms:"+digits
+			v.Text, v.Href = true, web.DialLink("sms", c.Number)
 		}
 		if d, err := time.Parse(time.DateOnly, c.LastVerified); err == nil {
 			v.LastVerified = d.Format("2 January 2006")

@@ -1,15 +1,44 @@
 package web
 
-import "github.com/ketacare/ketacare"
+import (
+	"html/template"
+	"strings"
+
+	"github.com/ketacare/ketacare"
+)
 
 // CrisisContactView is one crisis line as a page shows it.
 type CrisisContactView struct {
 	Name         string
-	Number       string // as dialled or texted: "116 123"
-	Href         string // tel: or sms: link
-	Text         bool   // a text line, not a call
+	Number       string       // as dialled or texted: "116 123"
+	Href         template.URL // tel: or sms: link, from DialLink
+	Text         bool         // a text line, not a call
 	Detail       string
 	LastVerified string // "25 Nov 2026"
+}
+
+// DialLink is a "tel:" or "sms:" link to a phone number, keeping nothing of
+// the number but its digits and a leading plus. html/template lets only
+// http, https and mailto addresses through as they are and would replace
+// any other with "#ZgotmplZ", leaving a crisis line that cannot be tapped;
+// the link is typed as safe here because it is built from digits alone.
+func DialLink(scheme, number string) template.URL {
+	if scheme != "tel" && scheme != "sms" {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(number) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && b.Len() == 0:
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 || b.String() == "+" {
+		return ""
+	}
+	return template.URL(scheme + ":" + b.String())
 }
 
 // CrisisGroup is the crisis lines of a set of nations ("Anywhere in the
@@ -116,9 +145,9 @@ type CallbackDetailPage struct {
 	ID               int64
 	Reference        string
 	Name             string
-	Phone            string   // as dialled at home: "020 7946 0000"
-	PhoneHref        string   // tel: link
-	Reason           []string // paragraphs
+	Phone            string       // as dialled at home: "020 7946 0000"
+	PhoneHref        template.URL // tel: link, from DialLink
+	Reason           []string     // paragraphs
 	Urgent           bool
 	ImmediateDanger  bool
 	SafeNow          bool
@@ -193,8 +222,8 @@ type CallbackSupervisorPage struct {
 }
 
 var sampleCrisis = []CrisisGroup{{Heading: "Anywhere in the UK", Contacts: []CrisisContactView{
-	{Name: "Samaritans", Number: "116 123", Href: "tel:116123", Detail: "Free, 24 hours a day.", LastVerified: "25 Nov 2026"},
-	{Name: "Shout", Number: "85258", Href: "sms:85258", Text: true, Detail: "Text SHOUT.", LastVerified: "25 Nov 2026"}}}}
+	{Name: "Samaritans", Number: "116 123", Href: DialLink("tel", "116 123"), Detail: "Free, 24 hours a day.", LastVerified: "25 Nov 2026"},
+	{Name: "Shout", Number: "85258", Href: DialLink("sms", "85258"), Text: true, Detail: "Text SHOUT.", LastVerified: "25 Nov 2026"}}}}
 
 var (
 	_ = sample("callback", CallbackFormPage{Crisis: sampleCrisis, Hours: []string{"09:00"}, UrgentIn: "15 minutes", StandardIn: "2 hours",

@@ -18,6 +18,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -173,6 +174,13 @@ func (t *Templates) Render(w io.Writer, name string, data any) error {
 	var buf bytes.Buffer
 	if err := tp.Execute(&buf, data); err != nil {
 		return fmt.Errorf("web: rendering %s: %w", name, err)
+	}
+	// html/template writes this in place of a value it refused in a URL or
+	// style (a tel: link typed as a plain string, say). In tests that is an
+	// error, so every page a test renders is checked; a running clinic
+	// still gets the page.
+	if testing.Testing() && bytes.Contains(buf.Bytes(), []byte("ZgotmplZ")) {
+		return fmt.Errorf("web: rendering %s: a value was filtered out as unsafe (ZgotmplZ)", name)
 	}
 	_, err := buf.WriteTo(w)
 	return err
