@@ -550,6 +550,9 @@ func TestScreeningLinkOpensOnlyItsPatientOnce(t *testing.T) {
 	if st != 200 || !strings.Contains(body, "cssrs-6") || !strings.Contains(body, "116 123") {
 		t.Fatalf("after PHQ-9 item 9 = 2: %d %s", st, body)
 	}
+	if !strings.Contains(body, `href="tel:116123"`) || !strings.Contains(body, `href="sms:85258"`) {
+		t.Errorf("the crisis lines cannot be tapped: %s", body)
+	}
 	action := regexp.MustCompile(`action="(/screen/[^"]+/cssrs)"`).FindStringSubmatch(body)[1]
 	if st, _ := b.post(env.URL+path, scForm(csrf, 0)); st != http.StatusGone {
 		t.Fatalf("second use of the link: %d, want 410", st)

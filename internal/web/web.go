@@ -100,6 +100,13 @@ func ReadStatic(name string) ([]byte, error) { return staticFiles.ReadFile(path.
 
 var funcs = template.FuncMap{
 	"static": StaticURL,
+	// dial links to a crisis line: {{dial .Kind .Number}}, kind "text" or a call.
+	"dial": func(kind, number string) template.URL {
+		if kind == "text" {
+			return DialLink("sms", number)
+		}
+		return DialLink("tel", number)
+	},
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
