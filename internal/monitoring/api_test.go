@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -739,5 +740,27 @@ func testServerSentEvents(t *testing.T, opts apptest.Options) {
 func forEachDB(t *testing.T, f func(*testing.T, apptest.Options)) {
 	for _, target := range testutil.Targets(t) {
 		t.Run(target.Name, func(t *testing.T) { f(t, apptest.Options{DSN: target.DSN}) })
+	}
+}
+
+// TestAnswersCarryTheirLength: JSON answers are sent with a Content-Length,
+// not in chunks, however long they are.
+func TestAnswersCarryTheirLength(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	p := readyPatient(t, env, "Length", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	path := fmt.Sprintf("/api/v1/sessions/%d/observations", s)
+	for i := range 20 {
+		r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"systolic": 120 + i, "diastolic": 80, "pulse": 70, "spo2": 98, "respRate": 14, "anxiety": 2, "signs": []string{"restlessness"}})
+		if r.Status != http.StatusCreated || r.Header.Get("Content-Length") != strconv.Itoa(len(r.Body)) {
+			t.Fatalf("POST answer: %d, Content-Length %q for %d bytes", r.Status, r.Header.Get("Content-Length"), len(r.Body))
+		}
+	}
+	r := env.As(ketacare.RoleNurse, "GET", path, nil)
+	if len(r.Body) <= 4096 { // longer than net/http's buffers
+		t.Fatalf("the list is too short to test: %d bytes", len(r.Body))
+	}
+	if r.Header.Get("Content-Length") != strconv.Itoa(len(r.Body)) {
+		t.Errorf("list of %d bytes sent with Content-Length %q", len(r.Body), r.Header.Get("Content-Length"))
 	}
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/web"
@@ -79,9 +81,23 @@ func writeJSON(w http.ResponseWriter, status int, v any, contentType string) {
 	if contentType == "" {
 		contentType = "application/json"
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "the answer could not be encoded", http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, status, contentType, buf.Bytes())
+}
+
+// writeBody writes a whole answer with its length. Without a
+// Content-Length, net/http sends an answer longer than its 2 KiB buffer
+// in chunks, with one more write to the connection for the last chunk.
+func writeBody(w http.ResponseWriter, status int, contentType string, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }

@@ -23,9 +23,7 @@ var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return
 func writeObservationCreated(w http.ResponseWriter, out observationCreated) {
 	bp := jsonBuffers.Get().(*[]byte)
 	b := append(appendObservationCreated((*bp)[:0], out), '\n')
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(b)
+	writeBody(w, http.StatusCreated, "application/json", b)
 	if cap(b) <= 64<<10 { // an unusually long answer's buffer is left to the collector
 		*bp = b
 		jsonBuffers.Put(bp)
