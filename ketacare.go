@@ -87,4 +87,7 @@ type User struct {
 	PatientID int64     `json:"patientId,omitempty"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"createdAt"`
+	// Mobile is a staff member's mobile number in E.164, empty when none:
+	// escalated alerts are also sent to it as a text message.
+	Mobile string `json:"mobile,omitempty"`
 }

@@ -139,6 +139,8 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 		fs.IntVar(&cfg.PublicRateLimit, "public-rate-limit", 10, "public callback requests per minute per address (0 turns the public limits off)")
 		fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "mail server for follow-up emails: smtp://user:pass@host:port (STARTTLS when offered) or smtps://...; emails wait in the outbox when empty")
 		fs.StringVar(&cfg.MailFrom, "mail-from", "ketacare@localhost", "sender address of follow-up emails")
+		fs.StringVar(&cfg.SMSURL, "sms-url", "", "HTTP gateway for text messages (https://..., or http:// on this host): each message is POSTed as JSON {to, body, reference}; text messages wait in the outbox when empty")
+		fs.StringVar(&cfg.SMSToken, "sms-token", "", "bearer token for the text message gateway (better given as KETACARE_SMS_TOKEN)")
 		fs.StringVar(&cfg.BaseURL, "base-url", "", "address patients reach ketacare at, for links in emails (http://ADDR when empty)")
 		withDemo := fs.Bool("demo", demoDefault, "load the demo clinic (synthetic staff and patients)")
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
@@ -227,6 +229,7 @@ func userAddCmd(fs *flag.FlagSet) func(ctx context.Context, e *env) error {
 	email := fs.String("email", "", "the account's email address (required)")
 	role := fs.String("role", "", "admin, prescriber, nurse, counsellor or patient (required)")
 	name := fs.String("name", "", "full name (the email when empty)")
+	mobile := fs.String("mobile", "", "mobile number for escalated alerts by text message (optional)")
 	clinic := fs.String("clinic", "", "clinic name or id (the default clinic when empty)")
 	stdinPw := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
 	return func(ctx context.Context, e *env) error {
@@ -261,7 +264,7 @@ func userAddCmd(fs *flag.FlagSet) func(ctx context.Context, e *env) error {
 			}
 			clinics = []int64{c.ID}
 		}
-		u, err := d.CreateUser(ctx, cliActor(), store.NewUser{Email: *email, Name: *name, Role: ketacare.Role(*role), ClinicIDs: clinics, PasswordHash: hash})
+		u, err := d.CreateUser(ctx, cliActor(), store.NewUser{Email: *email, Name: *name, Role: ketacare.Role(*role), ClinicIDs: clinics, PasswordHash: hash, Mobile: *mobile})
 		if err != nil {
 			return errors.New(ketacare.ErrorMessage(err) + fieldList(err))
 		}

@@ -45,6 +45,13 @@ func TestUserAddAndToken(t *testing.T) {
 			if code, _, errOut := cli(t, "", "user", "add", "--db", db, "--email", "z@example.org", "--role", "wizard", "--password-stdin"); code != 1 || !strings.Contains(errOut, "role") {
 				t.Fatalf("bad role: %d %q", code, errOut)
 			}
+			code, out, errOut = cli(t, "plum violin copper kettle\n", "user", "add", "--db", db, "--email", "rx@example.org", "--role", "prescriber", "--mobile", "07911 123456", "--password-stdin")
+			if code != 0 {
+				t.Fatalf("user add with a mobile: %d %q %q", code, out, errOut)
+			}
+			if code, _, errOut := cli(t, "plum violin copper kettle\n", "user", "add", "--db", db, "--email", "rx2@example.org", "--role", "prescriber", "--mobile", "020 7946 0123", "--password-stdin"); code != 1 || !strings.Contains(errOut, "not a mobile") {
+				t.Fatalf("landline as mobile: %d %q", code, errOut)
+			}
 			code, out, errOut = cli(t, "", "token", "create", "--db", db, "--email", "nurse@example.org", "--name", "monitor bridge")
 			token := strings.TrimSpace(out)
 			if code != 0 || !strings.HasPrefix(token, auth.APITokenPrefix) {
@@ -69,6 +76,21 @@ func TestUserAddAndToken(t *testing.T) {
 				t.Fatal("revoked token still works")
 			}
 		})
+	}
+}
+
+// A mistyped message channel stops the server from starting.
+func TestServeRefusesBadChannelAddresses(t *testing.T) {
+	db := "sqlite:" + t.TempDir() + "/k.db"
+	for _, args := range [][]string{
+		{"--sms-url", "http://sms.example/send"}, // the token would travel in clear
+		{"--sms-url", "ftp://sms.example/"},
+		{"--smtp-url", "imap://mail.example"},
+	} {
+		code, _, errOut := cli(t, "", append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
+		if code == 0 || !strings.Contains(errOut, args[0]) {
+			t.Errorf("serve %v: exit %d, %q", args, code, errOut)
+		}
 	}
 }
 

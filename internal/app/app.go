@@ -15,6 +15,7 @@ import (
 
 	"github.com/ketacare/ketacare/internal/live"
 	"github.com/ketacare/ketacare/internal/monitoring"
+	"github.com/ketacare/ketacare/internal/outbox"
 	"github.com/ketacare/ketacare/internal/server"
 	"github.com/ketacare/ketacare/internal/store"
 )
@@ -39,6 +40,10 @@ type Config struct {
 	// emails; without SMTPURL they wait in the outbox. BaseURL starts the
 	// links in them (http://Addr when empty).
 	SMTPURL, MailFrom, BaseURL string
+	// SMSURL is the HTTP gateway for text messages (escalations to
+	// prescribers' mobiles, check-in links to patients' mobiles), with
+	// SMSToken as its bearer token; without SMSURL they wait in the outbox.
+	SMSURL, SMSToken string
 }
 
 // App is a running ketacare.
@@ -63,6 +68,18 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	// A mistyped address of a message channel stops the start, rather than
+	// leaving escalations and check-in links unsent.
+	if cfg.SMTPURL != "" {
+		if _, err := outbox.ParseSMTPURL(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+	}
+	if cfg.SMSURL != "" {
+		if _, err := outbox.ParseSMSURL(cfg.SMSURL, cfg.SMSToken); err != nil {
+			return nil, fmt.Errorf("--sms-url: %w", err)
+		}
 	}
 	db, err := Prepare(ctx, cfg.DB)
 	if err != nil {

@@ -18,18 +18,11 @@ func (a *App) runFollowup(ctx context.Context) {
 		base = a.URL()
 	}
 	var sender *outbox.Sender
-	if a.cfg.SMTPURL != "" {
-		m, err := outbox.ParseSMTPURL(a.cfg.SMTPURL, a.cfg.MailFrom)
-		if err != nil {
-			a.log.Error("follow-up emails are not sent: --smtp-url", "err", err)
-		} else {
-			sender = outbox.NewSender(a.DB, m, a.log)
-			done := make(chan struct{})
-			go func() { defer close(done); sender.Run(ctx) }()
-			defer func() { <-done }()
-		}
-	} else {
-		a.log.Info("no --smtp-url: follow-up emails wait in the outbox")
+	if mailer, texter := a.channels(); mailer != nil || texter != nil {
+		sender = outbox.NewSender(a.DB, mailer, texter, a.log)
+		done := make(chan struct{})
+		go func() { defer close(done); sender.Run(ctx) }()
+		defer func() { <-done }()
 	}
 	t := time.NewTicker(FollowupInterval)
 	defer t.Stop()
@@ -47,4 +40,23 @@ func (a *App) runFollowup(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// channels returns the outbox's delivery channels that are configured (Open
+// has checked their addresses): an untyped nil for each that is not, whose
+// messages then wait in the outbox.
+func (a *App) channels() (outbox.Mailer, outbox.Texter) {
+	var mailer outbox.Mailer
+	var texter outbox.Texter
+	if m, err := outbox.ParseSMTPURL(a.cfg.SMTPURL, a.cfg.MailFrom); a.cfg.SMTPURL != "" && err == nil {
+		mailer = m
+	} else {
+		a.log.Info("no --smtp-url: emails wait in the outbox")
+	}
+	if t, err := outbox.ParseSMSURL(a.cfg.SMSURL, a.cfg.SMSToken); a.cfg.SMSURL != "" && err == nil {
+		texter = t
+	} else {
+		a.log.Info("no --sms-url: text messages wait in the outbox")
+	}
+	return mailer, texter
 }

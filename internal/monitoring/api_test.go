@@ -401,6 +401,11 @@ func TestDedupeAcknowledgeAndEscalate(t *testing.T) { forEachDB(t, testDedupeAck
 
 func testDedupeAcknowledgeAndEscalate(t *testing.T, opts apptest.Options) {
 	env, clock := startMonitoring(t, opts)
+	rx := env.Users[ketacare.RolePrescriber]
+	if err := env.DB.UpdateStaffAccount(context.Background(), env.Actor(ketacare.RoleAdmin), rx.ID,
+		store.StaffAccount{Name: rx.Name, Role: rx.Role, ClinicIDs: rx.ClinicIDs, Mobile: "07911 123456"}); err != nil {
+		t.Fatal(err)
+	}
 	p := readyPatient(t, env, "Escalate", "", clinical.RouteIV, "ketamine", 35)
 	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2})
 	postObs(t, env, s, map[string]any{"systolic": 165, "diastolic": 85})
@@ -468,9 +473,22 @@ func testDedupeAcknowledgeAndEscalate(t *testing.T, opts apptest.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mails) != 1 || mails[0].Recipient != env.Users[ketacare.RolePrescriber].Email || mails[0].Ref != fmt.Sprintf("escalation:%d", bp.ID) ||
-		!strings.Contains(mails[0].Body, "escalated to you") || strings.Contains(mails[0].Body, "Escalate") {
-		t.Errorf("escalation emails: %+v", mails)
+	var emails, texts []store.OutboxMessage
+	for _, m := range mails {
+		if m.Kind == store.OutboxText {
+			texts = append(texts, m)
+		} else {
+			emails = append(emails, m)
+		}
+	}
+	if len(emails) != 1 || emails[0].Recipient != env.Users[ketacare.RolePrescriber].Email || emails[0].Ref != fmt.Sprintf("escalation:%d", bp.ID) ||
+		!strings.Contains(emails[0].Body, "escalated to you") || strings.Contains(emails[0].Body, "Escalate") {
+		t.Errorf("escalation emails: %+v", emails)
+	}
+	// The prescriber has a mobile: a text message too, as bare as the email.
+	if len(texts) != 1 || texts[0].Recipient != "+447911123456" || !strings.Contains(texts[0].Body, "escalated to you") ||
+		strings.Contains(texts[0].Body, "Escalate") || len(texts[0].Body) > 320 {
+		t.Errorf("escalation texts: %+v", texts)
 	}
 }
 

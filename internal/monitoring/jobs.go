@@ -208,11 +208,17 @@ func (s *Service) escalateOne(ctx context.Context, al store.Alert) (bool, error)
 		if done, err = tx.EscalateAlert(ctx, systemActor, &al, names); err != nil || !done {
 			return err
 		}
-		// Each prescriber is also emailed, in case no board is open: the
-		// email is queued with the escalation, so it goes if and only if
-		// the escalation is recorded.
+		// Each prescriber is also emailed, and texted when they have a
+		// mobile, in case no board is open: the messages are queued with
+		// the escalation, so they go if and only if it is recorded.
 		for _, p := range prescribers {
 			if _, err := tx.EnqueueEmail(ctx, s.escalationEmail(p, al)); err != nil {
+				return err
+			}
+			if p.Mobile == "" {
+				continue
+			}
+			if _, err := tx.EnqueueText(ctx, s.escalationText(p, al)); err != nil {
 				return err
 			}
 		}
@@ -243,5 +249,16 @@ func (s *Service) escalationEmail(p store.Prescriber, al store.Alert) store.NewE
 	body := fmt.Sprintf("Dear %s,\n\nAn alert in a dosing session at your clinic was not acknowledged in time and has been escalated to you.\n\n%s\n\n"+
 		"This email holds no patient details: ketacare shows them once you sign in.\n", p.Name, where)
 	return store.NewEmail{To: p.Email, Subject: "ketacare: an alert is waiting for you", Body: body,
+		Ref: fmt.Sprintf("escalation:%d", al.ID), PatientID: al.PatientID}
+}
+
+// escalationText is the text message of an escalation: like the email, no
+// patient and no clinical detail, only where to look.
+func (s *Service) escalationText(p store.Prescriber, al store.Alert) store.NewText {
+	where := "Open the live board in ketacare."
+	if s.baseURL != "" {
+		where = "Open the live board: " + strings.TrimRight(s.baseURL, "/") + "/board"
+	}
+	return store.NewText{To: p.Mobile, Body: "ketacare: an alert in a dosing session at your clinic was not acknowledged in time and is escalated to you. " + where,
 		Ref: fmt.Sprintf("escalation:%d", al.ID), PatientID: al.PatientID}
 }

@@ -67,7 +67,7 @@ func TestDeliveryRetriesAndRestart(t *testing.T) {
 			// A server answering 451 (try later) to everything: nothing is
 			// sent, every message is retried later with backoff.
 			srv.Fail(451, -1)
-			s := outbox.NewSender(db, mailer(t, srv), quiet())
+			s := outbox.NewSender(db, mailer(t, srv), nil, quiet())
 			s.Backoff = time.Hour
 			if n, err := s.Drain(ctx); err != nil || n != 0 {
 				t.Fatalf("drain against a failing server: sent %d, %v", n, err)
@@ -93,7 +93,7 @@ func TestDeliveryRetriesAndRestart(t *testing.T) {
 			db2 := openDB(t, target.DSN)
 			db2.Now = db.Now
 			srv.Fail(550, 1) // the first one is refused for good
-			s2 := outbox.NewSender(db2, mailer(t, srv), quiet())
+			s2 := outbox.NewSender(db2, mailer(t, srv), nil, quiet())
 			if n, err := s2.Drain(ctx); err != nil || n != 2 {
 				t.Fatalf("drain after restart: sent %d, %v", n, err)
 			}
@@ -137,12 +137,12 @@ func TestAbandonedClaimIsTakenOver(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t, testutil.SQLiteDSN(t))
 	enqueue(t, db, 2)
-	claimed, err := db.ClaimOutbox(ctx, 10, time.Minute)
+	claimed, err := db.ClaimOutbox(ctx, []string{store.OutboxEmail}, 10, time.Minute)
 	if err != nil || len(claimed) != 2 {
 		t.Fatalf("claim: %d %v", len(claimed), err)
 	}
 	srv := smtptest.Start(t)
-	s := outbox.NewSender(db, mailer(t, srv), quiet())
+	s := outbox.NewSender(db, mailer(t, srv), nil, quiet())
 	if n, _ := s.Drain(ctx); n != 0 {
 		t.Fatalf("sent %d messages still under another sender's lease", n)
 	}
@@ -167,7 +167,7 @@ func TestConcurrentSendersSendOnce(t *testing.T) {
 			done := make(chan int, 3)
 			for i := 0; i < 3; i++ {
 				go func() {
-					s := outbox.NewSender(db, mailer(t, srv), quiet())
+					s := outbox.NewSender(db, mailer(t, srv), nil, quiet())
 					s.Batch = 2
 					n, _ := s.Drain(ctx)
 					done <- n

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,15 +12,18 @@ import (
 
 // Queue is the outbox table as the sender sees it (store.DB).
 type Queue interface {
-	ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]store.OutboxMessage, error)
+	ClaimOutbox(ctx context.Context, kinds []string, limit int, lease time.Duration) ([]store.OutboxMessage, error)
 	MarkOutboxSent(ctx context.Context, id int64, claim string) error
 	MarkOutboxRetry(ctx context.Context, id int64, claim, reason string, delay time.Duration, permanent bool) error
 }
 
-// Sender delivers due outbox messages through a Mailer.
+// Sender delivers due outbox messages: emails through a Mailer, text
+// messages through a Texter. A kind without its channel (nil) is not
+// claimed: its messages wait in the outbox until a sender that has one runs.
 type Sender struct {
 	Queue  Queue
 	Mailer Mailer
+	Texter Texter
 	Log    *slog.Logger
 	// Interval between passes when nothing wakes the sender (5 s when zero).
 	Interval time.Duration
@@ -62,11 +66,23 @@ func (s *Sender) defaults() {
 	}
 }
 
-// NewSender returns a sender with the default timings.
-func NewSender(q Queue, m Mailer, log *slog.Logger) *Sender {
-	s := &Sender{Queue: q, Mailer: m, Log: log, wake: make(chan struct{}, 1)}
+// NewSender returns a sender with the default timings; m or t may be nil.
+func NewSender(q Queue, m Mailer, t Texter, log *slog.Logger) *Sender {
+	s := &Sender{Queue: q, Mailer: m, Texter: t, Log: log, wake: make(chan struct{}, 1)}
 	s.defaults()
 	return s
+}
+
+// kinds lists the kinds of message the sender can deliver.
+func (s *Sender) kinds() []string {
+	var k []string
+	if s.Mailer != nil {
+		k = append(k, store.OutboxEmail)
+	}
+	if s.Texter != nil {
+		k = append(k, store.OutboxText)
+	}
+	return k
 }
 
 // Wake asks a running sender to look at the outbox now.
@@ -116,7 +132,7 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 	s.defaults()
 	sent := 0
 	for ctx.Err() == nil {
-		batch, err := s.Queue.ClaimOutbox(ctx, s.Batch, s.Lease)
+		batch, err := s.Queue.ClaimOutbox(ctx, s.kinds(), s.Batch, s.Lease)
 		if err != nil {
 			return sent, err
 		}
@@ -139,7 +155,15 @@ func (s *Sender) Drain(ctx context.Context) (int, error) {
 // deliver sends one claimed message and records the outcome. Only an
 // error recording the outcome is returned.
 func (s *Sender) deliver(ctx context.Context, m store.OutboxMessage) (bool, error) {
-	err := s.Mailer.Send(ctx, m.Recipient, m.Subject, m.Body)
+	var err error
+	switch {
+	case m.Kind == store.OutboxEmail && s.Mailer != nil:
+		err = s.Mailer.Send(ctx, m.Recipient, m.Subject, m.Body)
+	case m.Kind == store.OutboxText && s.Texter != nil:
+		err = s.Texter.Text(ctx, m.Recipient, m.Body, fmt.Sprintf("ketacare-outbox-%d", m.ID))
+	default:
+		err = &PermanentError{Err: fmt.Errorf("no way to deliver a message of kind %q", m.Kind)}
+	}
 	// Record the outcome even when ctx ends now: the server accepted it.
 	rec := context.WithoutCancel(ctx)
 	if err == nil {

@@ -1,5 +1,5 @@
 // Package outbox delivers the messages of ketacare's durable outbox: email
-// over SMTP. Messages are written to the outbox table in the same
+// over SMTP, and text messages through an HTTP gateway. Messages are written to the outbox table in the same
 // transaction as the change that causes them; a Sender claims due messages
 // under a lease, hands them to the mail server and marks them sent, retrying
 // failures with exponential backoff. Because the outbox is a table, nothing
@@ -35,8 +35,8 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
 
-// PermanentError is a refusal the mail server says will not change on a
-// retry (an SMTP 5xx reply): the message is given up.
+// PermanentError is a refusal that will not change on a retry (an SMTP 5xx
+// reply, a gateway's 4xx): the message is given up.
 type PermanentError struct{ Err error }
 
 // Error implements error.

@@ -468,8 +468,22 @@ func TestAdminEditsAStaffAccount(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Choose at least one clinic.") {
 		t.Fatalf("no clinic: %d", resp.StatusCode)
 	}
-	if resp, _ := b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}, "clinic": {itoa(north.ID)}}); resp.StatusCode != http.StatusSeeOther {
+	// A landline cannot take text messages; the form keeps what was typed.
+	resp, body = b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}, "clinic": {itoa(north.ID)}, "mobile": {"020 7946 0123"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "not a mobile number") || !strings.Contains(body, `value="020 7946 0123"`) {
+		t.Fatalf("landline as mobile: %d", resp.StatusCode)
+	}
+	if resp, body := b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}, "clinic": {itoa(north.ID)}, "mobile": {"12"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Enter a mobile number") {
+		t.Fatalf("not a number: %d", resp.StatusCode)
+	}
+	if resp, _ := b.post(page, url.Values{"csrf_token": {csrf}, "name": {"Nurse Lead"}, "role": {"prescriber"}, "clinic": {itoa(north.ID)}, "mobile": {"07911 123456"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("update: %d", resp.StatusCode)
+	}
+	if u, err := env.DB.User(ctx, nurse.ID); err != nil || u.Mobile != "+447911123456" {
+		t.Fatalf("mobile stored as %q, %v", u.Mobile, err)
+	}
+	if _, body := b.get(page); !strings.Contains(body, `value="07911 123456"`) {
+		t.Fatal("the account page does not show the mobile number")
 	}
 	var me struct {
 		Role      string

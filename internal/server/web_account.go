@@ -7,6 +7,7 @@ import (
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/auth"
+	"github.com/ketacare/ketacare/internal/store"
 	"github.com/ketacare/ketacare/internal/web"
 )
 
@@ -24,13 +25,13 @@ func (s *Server) userEditPage(r *http.Request, id int64, form *web.UserEditPage,
 	if cerr != nil {
 		return web.UserEditPage{}, cerr
 	}
-	p := web.UserEditPage{Base: s.base(r, "Account"), Account: u, Name: u.Name, Role: string(u.Role), Clinics: clinics,
+	p := web.UserEditPage{Base: s.base(r, "Account"), Account: u, Name: u.Name, Role: string(u.Role), Mobile: phoneDisplay(u.Mobile), Clinics: clinics,
 		InClinic: map[int64]bool{}, Roles: ketacare.Roles}
 	for _, c := range u.ClinicIDs {
 		p.InClinic[c] = true
 	}
 	if form != nil {
-		p.Name, p.Role, p.InClinic = form.Name, form.Role, form.InClinic
+		p.Name, p.Role, p.Mobile, p.InClinic = form.Name, form.Role, form.Mobile, form.InClinic
 	}
 	if err != nil {
 		p.Errors = web.ErrorSummary{Fields: ketacare.ErrorFields(err)}
@@ -63,7 +64,7 @@ func (s *Server) webUserUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return ketacare.Errorf(ketacare.EINVALID, "The form could not be read.")
 	}
-	form := web.UserEditPage{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"), InClinic: map[int64]bool{}}
+	form := web.UserEditPage{Name: r.PostFormValue("name"), Role: r.PostFormValue("role"), Mobile: r.PostFormValue("mobile"), InClinic: map[int64]bool{}}
 	var clinics []int64
 	for _, v := range r.PostForm["clinic"] {
 		if c, err := strconv.ParseInt(v, 10, 64); err == nil && c > 0 {
@@ -75,7 +76,7 @@ func (s *Server) webUserUpdate(w http.ResponseWriter, r *http.Request) error {
 		err = &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
 			Fields: map[string]string{"role": "You cannot remove your own admin role; ask another admin."}}
 	} else {
-		err = s.db.UpdateStaffAccount(r.Context(), a, id, form.Name, ketacare.Role(form.Role), clinics)
+		err = s.db.UpdateStaffAccount(r.Context(), a, id, store.StaffAccount{Name: form.Name, Role: ketacare.Role(form.Role), ClinicIDs: clinics, Mobile: form.Mobile})
 	}
 	if code := ketacare.ErrorCode(err); code == ketacare.EINVALID || code == ketacare.ECONFLICT {
 		p, perr := s.userEditPage(r, id, &form, err)

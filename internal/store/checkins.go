@@ -12,6 +12,7 @@ import (
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/phone"
 )
 
 // Link purposes used by follow-up.
@@ -225,6 +226,18 @@ func checkinEmail(baseURL, token string, c Checkin, reminder bool) (string, stri
 	return subject, body
 }
 
+// checkinText is the text message carrying a check-in link. Like the email
+// it says nothing of the treatment: whoever sees the phone learns only that
+// a clinic asked how the person is.
+func checkinText(baseURL, token string, c Checkin, reminder bool) string {
+	intro := "Your clinic would like to hear how you are: a few short questions, about 2 minutes."
+	if reminder {
+		intro = "Reminder: your clinic would like to hear how you are: a few short questions, about 2 minutes."
+	}
+	return fmt.Sprintf("%s %s%s (works once, until %s). If you need help now, call 999 or Samaritans on 116 123.",
+		intro, strings.TrimRight(baseURL, "/"), CheckinPath(token), c.ExpiresAt.In(FollowupLondon).Format("Mon 2 Jan 15:04"))
+}
+
 // FollowupPassResult counts what one background pass did.
 type FollowupPassResult struct {
 	Scheduled, Sent, Chased, Missed, Reclassified int
@@ -233,8 +246,8 @@ type FollowupPassResult struct {
 
 // FollowupPass does follow-up's background work at the database's now:
 // schedules the check-ins of discharged sessions that have none, sends the
-// link of each check-in that fell due (by email through the outbox when the
-// patient has an address), chases each check-in still open
+// link of each check-in that fell due (through the outbox, by email and by
+// text message when the patient has an address and a mobile), chases each check-in still open
 // ChaseAfterHours after it was due with one reminder, marks expired ones
 // missed (listed for the nurses), requests counsellor calls the patient
 // asked for that could not be requested before, and classifies recent
@@ -365,7 +378,8 @@ func (tx *Tx) followupIDs(ctx context.Context, q string, args ...any) ([]int64, 
 	return ids, rows.Err()
 }
 
-// followupSend makes a link for a due check-in and emails it (a reminder
+// followupSend makes a link for a due check-in and sends it by email and by
+// text message to a mobile, whichever the patient has (a reminder
 // when chasing).
 func (tx *Tx) followupSend(ctx context.Context, c Checkin, baseURL string, reminder bool) error {
 	p, err := scanPatient(tx.queryRow(ctx, "SELECT "+patientColumns+" FROM patients WHERE id = ?", c.PatientID))
@@ -376,13 +390,23 @@ func (tx *Tx) followupSend(ctx context.Context, c Checkin, baseURL string, remin
 	if err != nil {
 		return err
 	}
-	detail := "no email address: staff give the link"
+	var sent []string
 	if p.Email != "" {
 		subject, body := checkinEmail(baseURL, token, c, reminder)
 		if _, err := tx.EnqueueEmail(ctx, NewEmail{To: p.Email, Subject: subject, Body: body, Ref: fmt.Sprintf("checkin:%d", c.ID), PatientID: p.ID}); err != nil {
 			return err
 		}
-		detail = "emailed"
+		sent = append(sent, "emailed")
+	}
+	if n, err := phone.Parse(p.Phone, phone.DefaultRegion); err == nil && n.Type.MaybeMobile() {
+		if _, err := tx.EnqueueText(ctx, NewText{To: n.E164, Body: checkinText(baseURL, token, c, reminder), Ref: fmt.Sprintf("checkin:%d", c.ID), PatientID: p.ID}); err != nil {
+			return err
+		}
+		sent = append(sent, "texted")
+	}
+	detail := "no email address or mobile number: staff give the link"
+	if len(sent) > 0 {
+		detail = strings.Join(sent, " and ")
 	}
 	action := "checkin.send"
 	if reminder {

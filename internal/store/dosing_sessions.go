@@ -368,20 +368,21 @@ func (tx *Tx) PatientsByIdentifier(ctx context.Context, nhsNumber string, patien
 // Prescriber is an enabled prescriber of a clinic: who an unacknowledged
 // alert is escalated to.
 type Prescriber struct {
-	Name  string // the email when the account has no name
-	Email string
+	Name   string // the email when the account has no name
+	Email  string
+	Mobile string // E.164, empty when none
 }
 
 // ClinicPrescribers lists the clinic's enabled prescribers by name.
 func (tx *Tx) ClinicPrescribers(ctx context.Context, clinicID int64) ([]Prescriber, error) {
 	return queryList(ctx, tx, func(s interface{ Scan(...any) error }) (Prescriber, error) {
 		var p Prescriber
-		err := s.Scan(&p.Name, &p.Email)
+		err := s.Scan(&p.Name, &p.Email, &p.Mobile)
 		if p.Name == "" {
 			p.Name = p.Email
 		}
 		return p, err
-	}, `SELECT u.name, u.email FROM users u JOIN user_clinics c ON c.user_id = u.id
+	}, `SELECT u.name, u.email, u.mobile FROM users u JOIN user_clinics c ON c.user_id = u.id
 		WHERE c.clinic_id = ? AND u.role = ? AND u.disabled = ? ORDER BY u.name, u.id`, clinicID, string(ketacare.RolePrescriber), false)
 }
 

@@ -399,6 +399,62 @@ func TestSchedulingAcrossBST(t *testing.T) {
 	})
 }
 
+// A patient with a mobile number and no email address gets the check-in
+// link, and the reminder, by text message; nothing in it says what the
+// treatment was.
+func TestCheckinLinkByTextMessage(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		rx := prescriberActor(t, db)
+		p := alex
+		p.Phone = "07911 123456"
+		pt, err := db.CreatePatient(ctx, rx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.t = time.Date(2025, 6, 7, 10, 0, 0, 0, store.FollowupLondon)
+		sid := runSession(t, db, clk, rx, pt.ID, fuSession{baseline: iptr(1), ratings: []int{1}})
+		if _, err := db.FollowupPass(ctx, "https://clinic.example"); err != nil {
+			t.Fatal(err)
+		}
+		_, list, err := db.SessionFollowup(ctx, rx, sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := list[0]
+		clk.t = first.DueAt
+		if r, err := db.FollowupPass(ctx, "https://clinic.example"); err != nil || r.Sent != 1 {
+			t.Fatalf("at due: %+v %v", r, err)
+		}
+		clk.t = first.DueAt.Add(12 * time.Hour)
+		if r, err := db.FollowupPass(ctx, "https://clinic.example"); err != nil || r.Chased != 1 {
+			t.Fatalf("chase: %+v %v", r, err)
+		}
+		msgs, _ := db.OutboxMessages(ctx, fmt.Sprintf("checkin:%d", first.ID), 0)
+		if len(msgs) != 2 {
+			t.Fatalf("queued %d messages, want the link and the reminder: %+v", len(msgs), msgs)
+		}
+		for i, m := range msgs {
+			if m.Kind != store.OutboxText || m.Recipient != "+447911123456" || !strings.Contains(m.Body, "https://clinic.example/checkin/") ||
+				!strings.Contains(m.Body, "116 123") || len(m.Body) > 320 {
+				t.Errorf("text %d: %+v", i, m)
+			}
+			for _, word := range []string{"anxiety", "ketamine", "Alex", "Morgan"} {
+				if strings.Contains(m.Body, word) {
+					t.Errorf("text %d mentions %q", i, word)
+				}
+			}
+		}
+		if strings.HasPrefix(msgs[0].Body, "Reminder") == strings.HasPrefix(msgs[1].Body, "Reminder") {
+			t.Errorf("want one link and one reminder: %q, %q", msgs[0].Body, msgs[1].Body)
+		}
+		entries, err := db.ListAudit(ctx, store.AuditFilter{PatientID: pt.ID, Action: "checkin.send"})
+		if err != nil || len(entries) != 1 || !strings.Contains(entries[0].Detail, "texted") {
+			t.Fatalf("audit of the sending: %+v %v", entries, err)
+		}
+	})
+}
+
 // A patient reads their own timeline, and another patient's is not found.
 func TestPatientReadsOnlyOwnTimeline(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB, clk *clock) {

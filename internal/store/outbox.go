@@ -10,6 +10,12 @@ import (
 	"github.com/ketacare/ketacare/internal/auth"
 )
 
+// Outbox message kinds: how a message is delivered.
+const (
+	OutboxEmail = "email"
+	OutboxText  = "sms" // a text message to a mobile number (E.164)
+)
+
 // Outbox message statuses.
 const (
 	OutboxPending = "pending"
@@ -21,9 +27,9 @@ const (
 // outbox.
 type OutboxMessage struct {
 	ID            int64
-	Kind          string // "email"
-	Recipient     string
-	Subject       string
+	Kind          string // OutboxEmail or OutboxText
+	Recipient     string // an email address, or a mobile number in E.164
+	Subject       string // empty for a text message
 	Body          string
 	Ref           string // what it is about, e.g. "checkin:12"
 	PatientID     int64
@@ -47,17 +53,36 @@ type NewEmail struct {
 // transaction, so the email is queued if and only if the change that
 // caused it commits. It is due at once.
 func (tx *Tx) EnqueueEmail(ctx context.Context, m NewEmail) (int64, error) {
+	return tx.enqueue(ctx, OutboxEmail, m.To, m.Subject, m.Body, m.Ref, m.PatientID)
+}
+
+func (tx *Tx) enqueue(ctx context.Context, kind, to, subject, body, ref string, patientID int64) (int64, error) {
 	var patient any
-	if m.PatientID != 0 {
-		patient = m.PatientID
+	if patientID != 0 {
+		patient = patientID
 	}
 	id, err := tx.insert(ctx, `INSERT INTO outbox_messages (kind, recipient, subject, body, ref, patient_id, status, attempts,
 		next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-		"email", m.To, m.Subject, m.Body, m.Ref, patient, OutboxPending, tx.Now, tx.Now)
+		kind, to, subject, body, ref, patient, OutboxPending, tx.Now, tx.Now)
 	if err != nil {
-		return 0, fmt.Errorf("queueing email: %w", err)
+		return 0, fmt.Errorf("queueing %s message: %w", kind, err)
 	}
 	return id, nil
+}
+
+// NewText is a text message to put in the outbox: To is a mobile number in
+// E.164. A text message is short and may be read by anyone who picks up
+// the phone, so it carries no clinical detail.
+type NewText struct {
+	To, Body  string
+	Ref       string
+	PatientID int64
+}
+
+// EnqueueText adds a text message to the outbox inside the caller's
+// transaction, like EnqueueEmail.
+func (tx *Tx) EnqueueText(ctx context.Context, m NewText) (int64, error) {
+	return tx.enqueue(ctx, OutboxText, m.To, "", m.Body, m.Ref, m.PatientID)
 }
 
 const outboxColumns = `id, kind, recipient, subject, body, ref, COALESCE(patient_id, 0), status, attempts, next_attempt_at,
@@ -78,17 +103,27 @@ func scanOutbox(s interface{ Scan(...any) error }) (OutboxMessage, error) {
 // chosen with FOR UPDATE SKIP LOCKED, so several processes never claim the
 // same message; on SQLite the claim runs in an immediate transaction (the
 // single writer). A sender that stops without marking its messages leaves
-// them to be claimed again when the lease runs out.
-func (db *DB) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
+// them to be claimed again when the lease runs out. Only messages of the
+// given kinds are claimed (those the sender can deliver); the others wait.
+func (db *DB) ClaimOutbox(ctx context.Context, kinds []string, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
 	var out []OutboxMessage
 	err := db.Update(ctx, func(tx *Tx) error {
 		out = nil
+		args := []any{OutboxPending, tx.Now, tx.Now}
+		marks := make([]string, len(kinds))
+		for i, k := range kinds {
+			marks[i] = "?"
+			args = append(args, k)
+		}
 		q := "SELECT " + outboxColumns + ` FROM outbox_messages WHERE status = ? AND next_attempt_at <= ?
-			AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY next_attempt_at, id LIMIT ?`
+			AND (claimed_until IS NULL OR claimed_until <= ?) AND kind IN (` + strings.Join(marks, ", ") + `) ORDER BY next_attempt_at, id LIMIT ?`
 		if tx.dialect == Postgres {
 			q += " FOR UPDATE SKIP LOCKED"
 		}
-		rows, err := tx.query(ctx, q, OutboxPending, tx.Now, tx.Now, limit)
+		rows, err := tx.query(ctx, q, append(args, limit)...)
 		if err != nil {
 			return err
 		}

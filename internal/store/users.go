@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ketacare/ketacare"
+	"github.com/ketacare/ketacare/internal/phone"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -21,6 +22,7 @@ type NewUser struct {
 	ClinicIDs    []int64 // empty: the default clinic
 	PatientID    int64
 	PasswordHash string
+	Mobile       string // optional, any format phone.Parse reads; stored as E.164
 }
 
 // CreateUser adds an account. Without clinics it joins the default clinic.
@@ -35,6 +37,10 @@ func (db *DB) CreateUser(ctx context.Context, a ketacare.Actor, nu NewUser) (ket
 	}
 	if !u.Role.Valid() {
 		f["role"] = "Choose a role: admin, prescriber, nurse, counsellor or patient."
+	}
+	var msg string
+	if u.Mobile, msg = staffMobile(nu.Mobile); msg != "" {
+		f["mobile"] = msg
 	}
 	if err := ketacare.FieldErrors(f); err != nil {
 		return u, err
@@ -55,8 +61,8 @@ func (db *DB) CreateUser(ctx context.Context, a ketacare.Actor, nu NewUser) (ket
 		if u.PatientID != 0 {
 			patient = u.PatientID
 		}
-		id, err := tx.insert(ctx, "INSERT INTO users (email, name, role, password_hash, patient_id, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			u.Email, u.Name, string(u.Role), nu.PasswordHash, patient, false, tx.Now)
+		id, err := tx.insert(ctx, "INSERT INTO users (email, name, role, password_hash, patient_id, disabled, created_at, mobile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			u.Email, u.Name, string(u.Role), nu.PasswordHash, patient, false, tx.Now, u.Mobile)
 		if isUniqueViolation(err) {
 			return &ketacare.Error{Code: ketacare.ECONFLICT, Message: "An account with this email exists.",
 				Fields: map[string]string{"email": "An account with this email exists."}}
@@ -75,12 +81,12 @@ func (db *DB) CreateUser(ctx context.Context, a ketacare.Actor, nu NewUser) (ket
 	return u, err
 }
 
-const userColumns = "id, email, name, role, password_hash, COALESCE(patient_id, 0), disabled, created_at"
+const userColumns = "id, email, name, role, password_hash, COALESCE(patient_id, 0), disabled, created_at, mobile"
 
 func (tx *Tx) scanUser(ctx context.Context, row *sql.Row) (ketacare.User, string, error) {
 	var u ketacare.User
 	var hash, role string
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &u.PatientID, &u.Disabled, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &u.PatientID, &u.Disabled, &u.CreatedAt, &u.Mobile); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return u, "", notFound("Account")
 		}
@@ -199,12 +205,41 @@ func (db *DB) SetPassword(ctx context.Context, a ketacare.Actor, id int64, hash 
 	})
 }
 
-// UpdateStaffAccount changes a staff account's name, role and clinics. The
+// StaffAccount is what an admin may change of a staff account.
+type StaffAccount struct {
+	Name      string
+	Role      ketacare.Role
+	ClinicIDs []int64
+	Mobile    string // any format phone.Parse reads; empty removes it
+}
+
+// staffMobile checks a staff member's mobile number: empty, or a number
+// that can receive text messages. It returns the E.164 form, or the
+// message for the form.
+func staffMobile(raw string) (string, string) {
+	if strings.TrimSpace(raw) == "" {
+		return "", ""
+	}
+	n, err := phone.Parse(raw, phone.DefaultRegion)
+	if err != nil {
+		return "", "Enter a mobile number that can receive text messages, like 07911 123456, or leave this empty."
+	}
+	if !n.Type.MaybeMobile() {
+		return "", "This is not a mobile number, so text messages cannot reach it. Enter a mobile number or leave this empty."
+	}
+	return n.E164, ""
+}
+
+// UpdateStaffAccount changes a staff account's name, role, clinics and mobile. The
 // change applies to the account's next request (sessions and tokens look
 // the account up afresh). Patient accounts keep their role.
-func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64, name string, role ketacare.Role, clinicIDs []int64) error {
-	name = strings.TrimSpace(name)
+func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64, change StaffAccount) error {
+	name, role, clinicIDs := strings.TrimSpace(change.Name), change.Role, change.ClinicIDs
 	f := map[string]string{}
+	mobile, msg := staffMobile(change.Mobile)
+	if msg != "" {
+		f["mobile"] = msg
+	}
 	if name == "" || len(name) > 200 {
 		f["name"] = "Enter a name of 200 characters or fewer."
 	}
@@ -229,7 +264,11 @@ func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64
 		if ketacare.Role(current) == ketacare.RolePatient {
 			return ketacare.Errorf(ketacare.ECONFLICT, "A patient account cannot be made a staff account.")
 		}
-		if _, err := tx.exec(ctx, "UPDATE users SET name = ?, role = ? WHERE id = ?", name, string(role), id); err != nil {
+		var before string
+		if err := tx.queryRow(ctx, "SELECT mobile FROM users WHERE id = ?", id).Scan(&before); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE users SET name = ?, role = ?, mobile = ? WHERE id = ?", name, string(role), mobile, id); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, "DELETE FROM user_clinics WHERE user_id = ?", id); err != nil {
@@ -241,6 +280,13 @@ func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64
 					Fields: map[string]string{"clinics": fmt.Sprintf("Clinic %d does not exist.", c)}}
 			}
 		}
-		return tx.Audit(ctx, Event{Actor: a, Action: "user.update", Detail: fmt.Sprintf("user %d role %s clinics %v", id, role, clinicIDs)})
+		detail := fmt.Sprintf("user %d role %s clinics %v", id, role, clinicIDs)
+		switch {
+		case mobile != before && mobile == "":
+			detail += "; mobile removed"
+		case mobile != before:
+			detail += "; mobile changed"
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: "user.update", Detail: detail})
 	})
 }

@@ -191,6 +191,7 @@ type UserEditPage struct {
 	Account  ketacare.User
 	Name     string
 	Role     string
+	Mobile   string // as typed, or the stored number for display
 	Clinics  []ketacare.Clinic
 	InClinic map[int64]bool
 	Roles    []ketacare.Role
