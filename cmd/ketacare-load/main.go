@@ -424,6 +424,8 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			// do not all post in the same millisecond.
 			var interval time.Duration
 			var next time.Time
+			pause := time.NewTimer(time.Hour) // one timer per session, reset before each wait
+			defer pause.Stop()
 			if o.rate > 0 {
 				interval = time.Duration(float64(time.Second) / o.rate)
 				next = begin.Add(time.Duration(rng.Int64N(int64(interval))))
@@ -448,10 +450,11 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				}
 				if interval > 0 {
 					if wait := time.Until(next); wait > 0 {
+						pause.Reset(wait)
 						select {
 						case <-runCtx.Done():
 							return
-						case <-time.After(wait):
+						case <-pause.C:
 						}
 					}
 					// A slot missed while a POST was waiting is skipped, not caught up.

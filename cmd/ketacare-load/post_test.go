@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -73,5 +74,51 @@ func TestProcessCPU(t *testing.T) {
 	own := ownCPU()
 	if err != nil || got <= 0 || got > own+20*time.Millisecond || got < own-20*time.Millisecond {
 		t.Errorf("processCPU %v (%v), getrusage %v", got, err, own)
+	}
+}
+
+// readAnswer reads answers of every shape net/http's server writes: with a
+// length, in chunks, without a body, and one that closes the connection.
+func TestReadAnswerShapes(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/chunked":
+			w.WriteHeader(201)
+			for i := 0; i < 3; i++ {
+				_, _ = w.Write(bytes.Repeat([]byte("x"), 3000))
+				w.(http.Flusher).Flush()
+			}
+		case "/empty":
+			w.WriteHeader(204)
+		case "/close":
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(409)
+			_, _ = w.Write([]byte("no"))
+		default:
+			w.WriteHeader(201)
+			_, _ = w.Write([]byte(`{"id":1}`))
+		}
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		path   string
+		status int
+		closes bool
+	}{{"/chunked", 201, false}, {"/empty", 204, false}, {"/plain", 201, false}, {"/close", 409, true}, {"/plain", 201, false}} {
+		p, err := newPoster(srv.URL, c.path, "tok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Twice on one connection: the first answer was read to its end.
+		for i := 0; i < 2; i++ {
+			status, err := p.post([]byte("{}"), nil)
+			if err != nil || status != c.status {
+				t.Fatalf("%s, post %d: %d %v", c.path, i, status, err)
+			}
+			if closed := p.conn == nil; closed != c.closes {
+				t.Errorf("%s: connection closed %v, want %v", c.path, closed, c.closes)
+			}
+		}
+		p.close()
 	}
 }
