@@ -97,11 +97,16 @@ func (m Medicines) answers() []struct {
 // ScreeningInput is everything known about a patient at screening. Nil
 // pointers and an empty CSSRS mean "not recorded".
 type ScreeningInput struct {
-	GAD7Total      *int      `json:"gad7Total,omitempty"`
-	PHQ9Total      *int      `json:"phq9Total,omitempty"`
-	PHQ9Item9      *int      `json:"phq9Item9,omitempty"`
-	AUDITCPositive *bool     `json:"auditCPositive,omitempty"`
-	CSSRS          CSSRSRisk `json:"cssrs,omitempty"`
+	GAD7Total *int `json:"gad7Total,omitempty"`
+	PHQ9Total *int `json:"phq9Total,omitempty"`
+	PHQ9Item9 *int `json:"phq9Item9,omitempty"`
+	// PHQ9Item9Unscreened: a PHQ-9 answered item 9 above 0 (PHQ9Item9
+	// then holds that answer) and no C-SSRS was recorded after it. A later
+	// PHQ-9 with item 9 at 0 does not clear it, nor does a C-SSRS recorded
+	// before it.
+	PHQ9Item9Unscreened bool      `json:"phq9Item9Unscreened,omitempty"`
+	AUDITCPositive      *bool     `json:"auditCPositive,omitempty"`
+	CSSRS               CSSRSRisk `json:"cssrs,omitempty"`
 
 	History   History   `json:"history"`
 	Medicines Medicines `json:"medicines"`
@@ -224,7 +229,7 @@ func Screen(p ScreeningProtocol, in ScreeningInput) ScreeningResult {
 	default:
 		review("missing-cssrs", "Unrecognised C-SSRS result %q: suicide risk not assessed", in.CSSRS)
 	}
-	if in.PHQ9Item9 != nil && *in.PHQ9Item9 > 0 && (in.CSSRS == "" || !in.CSSRS.known()) {
+	if in.PHQ9Item9 != nil && *in.PHQ9Item9 > 0 && (in.PHQ9Item9Unscreened || in.CSSRS == "" || !in.CSSRS.known()) {
 		review("phq9-item9-needs-cssrs", "PHQ-9 item 9 answered %d: complete the C-SSRS before the contact ends", *in.PHQ9Item9)
 	}
 	if yes(h.ActivePsychosis) {

@@ -180,6 +180,8 @@ func TestScreenThresholds(t *testing.T) {
 			{name: "PHQ-9 item 9 with C-SSRS done", edit: func(in *ScreeningInput) { in.PHQ9Item9 = new(1) }},
 			{name: "PHQ-9 item 9 without C-SSRS", edit: func(in *ScreeningInput) { in.PHQ9Item9, in.CSSRS = new(1), "" },
 				reviews: []string{"missing-cssrs", "phq9-item9-needs-cssrs"}},
+			{name: "PHQ-9 item 9 after the last C-SSRS", edit: func(in *ScreeningInput) { in.PHQ9Item9, in.PHQ9Item9Unscreened = new(2), true },
+				reviews: []string{"phq9-item9-needs-cssrs"}},
 		}
 		// Susceptibility levels at each band edge, using one factor worth
 		// exactly the points wanted.

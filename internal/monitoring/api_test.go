@@ -545,6 +545,15 @@ func testDischargeGate(t *testing.T, opts apptest.Options) {
 	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "reason") {
 		t.Fatalf("early discharge without a reason: %d %s", r.Status, r.Body)
 	}
+	// An infusion's wait runs from its end, which must be marked: an hour
+	// after the infusion started is not an hour after it ended.
+	clock.Add(40 * time.Minute)
+	if r := env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/gate", s), nil); !strings.Contains(string(r.Body), "the end of the dose is not recorded") {
+		t.Fatalf("gate of an infusion with no end marked: %s", r.Body)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s), map[string]any{"endAt": clock.Now()}); r.Status != http.StatusOK {
+		t.Fatalf("mark the end of the infusion: %d %s", r.Status, r.Body)
+	}
 	pv, _ := env.DB.CurrentProtocol(context.Background())
 	for m := 15; m <= pv.Protocol.Discharge.MinMinutesAfterDose[clinical.RouteIV]; m += 15 {
 		clock.Add(15 * time.Minute)
@@ -780,5 +789,47 @@ func TestAnswersCarryTheirLength(t *testing.T) {
 	}
 	if r.Header.Get("Content-Length") != strconv.Itoa(len(r.Body)) {
 		t.Errorf("list of %d bytes sent with Content-Length %q", len(r.Body), r.Header.Get("Content-Length"))
+	}
+}
+
+// Ticking panic counts as anxiety in the session's classification, as the
+// anxiety rating alone does: panic is then the alert kept of the anxiety
+// group, and the session must not look free of anxiety.
+func TestPanicCountsAsAnxiety(t *testing.T) { forEachDB(t, testPanicCountsAsAnxiety) }
+
+func testPanicCountsAsAnxiety(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	run := func(family string, panic bool) string {
+		p := readyPatient(t, env, family, "", clinical.RouteIM, "ketamine", 35)
+		s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2, "moaas": 5})
+		clock.Add(15 * time.Minute)
+		body := map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 8, "moaas": 5}
+		if panic {
+			body["signs"] = []string{"panic"}
+		}
+		postObs(t, env, s, body)
+		for range 4 {
+			clock.Add(15 * time.Minute)
+			postObs(t, env, s, map[string]any{"systolic": 122, "diastolic": 76, "anxiety": 2, "moaas": 5})
+		}
+		var alerts []alertResp
+		env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+		for _, a := range alerts {
+			if a.AcknowledgedAt == nil {
+				env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/alerts/%d/ack", a.ID), nil)
+			}
+		}
+		if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/discharge", s), map[string]any{"escortConfirmed": true, "drivingAdviceGiven": true}); r.Status != http.StatusOK {
+			t.Fatalf("discharge: %d %s", r.Status, r.Body)
+		}
+		sc, err := env.DB.Classification(context.Background(), env.Actor(ketacare.RoleNurse), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(sc.Class)
+	}
+	without, with := run("NoPanic", false), run("Panic", true)
+	if without != string(clinical.AnxietyTransient) || with != without {
+		t.Errorf("anxiety rated 8: class %s; with panic ticked too: %s; want transient both", without, with)
 	}
 }

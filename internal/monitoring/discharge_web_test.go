@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/apptest"
 	"github.com/ketacare/ketacare/internal/clinical"
 )
@@ -23,6 +24,9 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 	env, clock := startMonitoring(t, apptest.Options{})
 	p := readyPatient(t, env, "Leaving", "", clinical.RouteIV, "ketamine", 35)
 	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2, "moaas": 5})
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s), map[string]any{"endAt": clock.Now()}); r.Status != http.StatusOK {
+		t.Fatalf("mark the end of the infusion: %d %s", r.Status, r.Body)
+	}
 	pv, _ := env.DB.CurrentProtocol(context.Background())
 	for m := 15; m <= pv.Protocol.Discharge.MinMinutesAfterDose[clinical.RouteIV]; m += 15 {
 		clock.Add(15 * time.Minute)

@@ -83,9 +83,10 @@ func newState(sess store.DosingSession, p ketacare.Patient) *sessionState {
 }
 
 // preDose reports whether an observation belongs to the baseline: taken
-// before the dose, or while the session is not yet dosed.
+// before the dose or at its very time (the dose has not acted yet), or
+// while the session is not yet dosed.
 func (s *sessionState) preDose(o clinical.Observation) bool {
-	return s.session.DoseAt == nil || o.At.Before(*s.session.DoseAt)
+	return s.session.DoseAt == nil || !o.At.After(*s.session.DoseAt)
 }
 
 // add takes in an observation.

@@ -14,7 +14,7 @@ import (
 // out again) leaves it, and each other, as they were.
 func TestStateClonesLeaveTheOriginal(t *testing.T) {
 	t0 := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	dose := t0.Add(10 * time.Minute)
+	dose := t0.Add(10*time.Minute - 30*time.Second) // between two observations
 	st := newState(store.DosingSession{ID: 1, DoseAt: &dose}, ketacare.Patient{})
 	for i := 0; i < 20; i++ {
 		st.add(clinical.Observation{At: t0.Add(time.Duration(i) * time.Minute), Pulse: new(60 + i), Anxiety: new(i % 5)})

@@ -141,7 +141,7 @@ type followupOptionJSON = clinical.ReviewOption
 type followupTaskJSON struct {
 	ID        int64     `json:"id"`
 	PatientID int64     `json:"patientId"`
-	Kind      string    `json:"kind" doc:"checkin-missed, cssrs-risk or callback-unrequested"`
+	Kind      string    `json:"kind" doc:"checkin-missed, cssrs-risk, cssrs-low, phq9-item9 or callback-unrequested"`
 	Urgent    bool      `json:"urgent"`
 	Detail    string    `json:"detail"`
 	CreatedAt time.Time `json:"createdAt"`

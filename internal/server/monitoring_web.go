@@ -239,7 +239,7 @@ func observationView(o store.ObservationRecord, s store.DosingSession) web.Obser
 	v := web.ObservationView{ID: o.ID, At: o.At, Pulse: num(o.Pulse), SpO2: num(o.SpO2), RespRate: num(o.RespRate), ACVPU: o.Consciousness,
 		Anxiety: num(o.Anxiety), MOAAS: num(o.MOAAS), Source: o.Source, Confirmed: o.Confirmed,
 		SysV: num(o.Systolic), DiaV: num(o.Diastolic), PulseV: num(o.Pulse), SpO2V: num(o.SpO2), AnxietyV: num(o.Anxiety), Minutes: "pre-dose"}
-	if s.DoseAt != nil && !o.At.Before(*s.DoseAt) {
+	if s.DoseAt != nil && o.At.After(*s.DoseAt) {
 		v.Minutes = "+" + strconv.Itoa(int(o.At.Sub(*s.DoseAt)/time.Minute))
 	}
 	if o.Systolic != nil && o.Diastolic != nil {

@@ -455,6 +455,26 @@ func (tx *Tx) latestAssessment(ctx context.Context, patientID int64, instrument 
 	return &list[0], nil
 }
 
+// unscreenedItem9 returns the patient's latest PHQ-9 that answered item 9
+// above 0 when no C-SSRS was recorded after it, or nil. Item 9 at 0 in a
+// later PHQ-9 is never a clearance: only the suicide-risk screen is.
+func (tx *Tx) unscreenedItem9(ctx context.Context, patientID int64) (*Assessment, error) {
+	list, err := tx.scanAssessments(ctx, "SELECT "+assessmentColumns+` FROM assessments WHERE patient_id = ? AND instrument = ?
+		AND flags LIKE ? ORDER BY id DESC LIMIT 1`, patientID, clinical.InstrumentPHQ9, `%"`+clinical.FlagPHQ9Item9+`"%`)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	var after int
+	if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM assessments WHERE patient_id = ? AND instrument = ? AND id > ?",
+		patientID, clinical.InstrumentCSSRS, list[0].ID).Scan(&after); err != nil {
+		return nil, err
+	}
+	if after > 0 {
+		return nil, nil
+	}
+	return &list[0], nil
+}
+
 // Assessments lists a patient's assessments, newest first, audited as a
 // read.
 func (db *DB) Assessments(ctx context.Context, a ketacare.Actor, patientID int64) ([]Assessment, error) {

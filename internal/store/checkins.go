@@ -585,6 +585,10 @@ func (db *DB) SubmitCheckin(ctx context.Context, token, clientAddr, requestID st
 		}
 		c.Status, c.CompletedAt, c.NRS, c.OwnWords, c.CallbackWanted = CheckinCompleted, &tx.Now, in.NRS, in.OwnWords, *in.WantCallback
 		if item9 {
+			if err := tx.followupTask(ctx, c.PatientID, c.ClinicID, TaskItem9, true, c.PHQ9ID,
+				fmt.Sprintf("PHQ-9 item 9 answered %d in a check-in: make sure the suicide-risk screen (C-SSRS) is done today; the patient was sent on to it", in.PHQ9[len(in.PHQ9)-1])); err != nil {
+				return err
+			}
 			res.CSSRSToken, _, err = tx.CreatePatientLink(ctx, a, c.PatientID, PurposeCheckinCSSRS, time.Duration(pv.Protocol.Followup.LinkExpiryHours)*time.Hour)
 			if err != nil {
 				return err
@@ -691,9 +695,15 @@ func (db *DB) SubmitCheckinCSSRS(ctx context.Context, token, clientAddr, request
 			return err
 		}
 		contacts = pv.Protocol.Callback.CrisisContacts
-		if as.Band == string(clinical.CSSRSHigh) || as.Band == string(clinical.CSSRSModerate) {
+		switch as.Band {
+		case string(clinical.CSSRSHigh), string(clinical.CSSRSModerate):
 			if err := tx.followupTask(ctx, c.PatientID, c.ClinicID, TaskCSSRS, true, as.ID,
 				fmt.Sprintf("C-SSRS %s risk after a check-in: contact the patient now", as.Band)); err != nil {
+				return err
+			}
+		case string(clinical.CSSRSLow):
+			if err := tx.followupTask(ctx, c.PatientID, c.ClinicID, TaskCSSRSLow, false, as.ID,
+				"C-SSRS low risk after a check-in: agree a safety plan with the patient"); err != nil {
 				return err
 			}
 		}

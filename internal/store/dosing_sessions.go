@@ -58,13 +58,16 @@ type DosingSession struct {
 // Live reports whether the session is being monitored (not discharged).
 func (s DosingSession) Live() bool { return s.Status != SessionDischarged }
 
-// DoseEnd is the end of the dose for the discharge gate: the marked end, or
-// the dose time when no end was marked; zero before dosing.
+// DoseEnd is the end of the dose for the discharge gate: the marked end;
+// for a route whose dose is given at once (an injection, a nasal spray,
+// a tablet) the dose time when no end was marked. An intravenous infusion
+// has no end until one is marked, so the gate's wait cannot start from the
+// infusion's start. Zero before dosing.
 func (s DosingSession) DoseEnd() time.Time {
 	switch {
 	case s.DoseEndAt != nil:
 		return *s.DoseEndAt
-	case s.DoseAt != nil:
+	case s.DoseAt != nil && s.Route != clinical.RouteIV:
 		return *s.DoseAt
 	}
 	return time.Time{}

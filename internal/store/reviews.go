@@ -16,8 +16,13 @@ import (
 
 // Follow-up task kinds.
 const (
-	TaskCheckinMissed       = "checkin-missed"
-	TaskCSSRS               = "cssrs-risk"
+	TaskCheckinMissed = "checkin-missed"
+	TaskCSSRS         = "cssrs-risk" // moderate or high: urgent
+	TaskCSSRSLow      = "cssrs-low"  // low: agree a safety plan
+	// TaskItem9: a check-in's PHQ-9 answered item 9 above 0; the patient is
+	// sent on to the C-SSRS, and staff make sure it is done (an urgent task,
+	// whether or not the patient completes it).
+	TaskItem9               = "phq9-item9"
 	TaskCallbackUnrequested = "callback-unrequested"
 )
 
@@ -55,11 +60,15 @@ type StoredClassification struct {
 }
 
 // anxietyRules are the in-session alert rules that count as anxiety.
-var anxietyRules = []any{string(clinical.RuleAnxietyWarning), string(clinical.RuleAnxietyRise), string(clinical.RuleAnxietyCritical)}
+// Panic is one of them: when panic is ticked it is the alert kept of the
+// anxiety group, and the session must not then count as free of anxiety.
+var anxietyRules = []any{string(clinical.RuleAnxietyWarning), string(clinical.RuleAnxietyRise), string(clinical.RuleAnxietyCritical),
+	string(clinical.RulePanic)}
 
 func (tx *Tx) followupWarningFired(ctx context.Context, sessionID int64) (bool, error) {
 	var n int
-	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM session_alerts WHERE session_id = ? AND rule IN (?, ?, ?)",
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(anxietyRules)), ", ")
+	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM session_alerts WHERE session_id = ? AND rule IN ("+marks+")",
 		append([]any{sessionID}, anxietyRules...)...).Scan(&n)
 	return n > 0, err
 }
@@ -92,7 +101,7 @@ func (tx *Tx) ClassificationInput(ctx context.Context, s DosingSession) (clinica
 			continue
 		}
 		r := clinical.NRSReading{ID: o.ID, At: o.At, NRS: *o.Anxiety}
-		if o.At.Before(*s.DoseAt) {
+		if !o.At.After(*s.DoseAt) { // pre-dose, as the session's baseline
 			v := r.NRS
 			in.BaselineNRS = &v
 			continue
@@ -158,13 +167,19 @@ func (tx *Tx) ClassificationInput(ctx context.Context, s DosingSession) (clinica
 }
 
 // followupRiskFlags are the patient's open risk flags: a latest PHQ-9 with
-// item 9 above 0, a latest C-SSRS at moderate or high risk, an open urgent
-// follow-up task.
+// item 9 above 0, or an earlier one that no C-SSRS followed; a latest
+// C-SSRS at moderate or high risk.
 func (tx *Tx) followupRiskFlags(ctx context.Context, patientID int64) ([]string, error) {
 	flags := []string{}
-	if phq, err := tx.latestAssessment(ctx, patientID, clinical.InstrumentPHQ9); err != nil {
+	phq, err := tx.latestAssessment(ctx, patientID, clinical.InstrumentPHQ9)
+	if err != nil {
 		return nil, err
-	} else if phq != nil && slices.Contains(phq.Flags, clinical.FlagPHQ9Item9) {
+	}
+	unscreened, err := tx.unscreenedItem9(ctx, patientID)
+	if err != nil {
+		return nil, err
+	}
+	if unscreened != nil || (phq != nil && slices.Contains(phq.Flags, clinical.FlagPHQ9Item9)) {
 		flags = append(flags, clinical.FlagPHQ9Item9)
 	}
 	if c, err := tx.latestAssessment(ctx, patientID, clinical.InstrumentCSSRS); err != nil {

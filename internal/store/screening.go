@@ -130,6 +130,19 @@ func (tx *Tx) screeningWith(ctx context.Context, p ketacare.Patient, pv Protocol
 				item9 := as.Answers[n-1].Answer
 				in.PHQ9Item9 = &item9
 			}
+			// An earlier item 9 above 0 that no C-SSRS followed still
+			// stands: a later 0 is never a clearance.
+			pending, err := tx.unscreenedItem9(ctx, p.ID)
+			if err != nil {
+				return s, err
+			}
+			if pending != nil {
+				if n := len(pending.Answers); n > 0 {
+					item9 := pending.Answers[n-1].Answer
+					in.PHQ9Item9 = &item9
+				}
+				in.PHQ9Item9Unscreened = true
+			}
 		case clinical.InstrumentAUDITC:
 			pos := as.Band == "positive"
 			in.AUDITCPositive = &pos
