@@ -833,3 +833,64 @@ func testPanicCountsAsAnxiety(t *testing.T, opts apptest.Options) {
 		t.Errorf("anxiety rated 8: class %s; with panic ticked too: %s; want transient both", without, with)
 	}
 }
+
+// A session opened in error, or in which the dose is not given, is closed
+// with the reason; the patient's next session can then be opened. A dosed
+// session is discharged, never closed.
+func TestCloseWithoutADose(t *testing.T) { forEachDB(t, testCloseWithoutADose) }
+
+func testCloseWithoutADose(t *testing.T, opts apptest.Options) {
+	env, _ := startMonitoring(t, opts)
+	p := readyPatient(t, env, "Declined", "", clinical.RouteIM, "ketamine", 35)
+	open := func() int64 {
+		r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("open session: %d %s", r.Status, r.Body)
+		}
+		var s sessionResp
+		r.JSON(t, &s)
+		return s.ID
+	}
+	s := open()
+	postObs(t, env, s, map[string]any{"systolic": 185, "diastolic": 112, "anxiety": 3, "moaas": 5})
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{}); r.Status != http.StatusConflict {
+		t.Fatalf("a second session while one is open: %d", r.Status)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/discharge", s), map[string]any{"reason": "x"}); r.Status != http.StatusConflict ||
+		!strings.Contains(string(r.Body), "close it instead") {
+		t.Fatalf("discharging a session without a dose: %d %s", r.Status, r.Body)
+	}
+	path := fmt.Sprintf("/api/v1/sessions/%d/close", s)
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"reason": "  "}); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"reason"`) {
+		t.Fatalf("closing without a reason: %d %s", r.Status, r.Body)
+	}
+	r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"reason": "Baseline blood pressure 185/112: not dosed, GP letter sent."})
+	var closed sessionResp
+	if r.JSON(t, &closed); r.Status != http.StatusOK || closed.Status != "closed" {
+		t.Fatalf("close: %d %s", r.Status, r.Body)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"reason": "again"}); r.Status != http.StatusConflict {
+		t.Errorf("closing twice: %d", r.Status)
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s), map[string]any{}); r.Status != http.StatusConflict {
+		t.Errorf("dosing a closed session: %d %s", r.Status, r.Body)
+	}
+	board := env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/clinics/%d/board", env.Users[ketacare.RoleNurse].ClinicIDs[0]), nil)
+	if strings.Contains(string(board.Body), fmt.Sprintf(`"id":%d,`, s)) {
+		t.Errorf("the closed session is still on the board: %s", board.Body)
+	}
+	entries, err := env.DB.ListAudit(context.Background(), store.AuditFilter{PatientID: p, Action: "session.close"})
+	found := false
+	for _, e := range entries {
+		found = found || strings.Contains(e.Detail, "closed without a dose: Baseline blood pressure 185/112")
+	}
+	if err != nil || !found {
+		t.Errorf("audit of the closing: %+v %v", entries, err)
+	}
+	// The next session opens; once dosed it cannot be closed.
+	next := openDosed(t, env, p, map[string]any{"systolic": 130, "diastolic": 80, "anxiety": 2, "moaas": 5})
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/close", next), map[string]any{"reason": "x"}); r.Status != http.StatusConflict ||
+		!strings.Contains(string(r.Body), "discharge") {
+		t.Errorf("closing a dosed session: %d %s", r.Status, r.Body)
+	}
+}

@@ -78,3 +78,52 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 		t.Fatalf("check-in link answers %d", resp.StatusCode)
 	}
 }
+
+// TestWebCloseWithoutADose: the session page closes a session without a
+// dose; a missing reason shows the form again with its error.
+func TestWebCloseWithoutADose(t *testing.T) {
+	env, _ := startMonitoring(t, apptest.Options{})
+	p := readyPatient(t, env, "Opened", "", clinical.RouteIM, "ketamine", 35)
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
+	var s sessionResp
+	r.JSON(t, &s)
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	do := func(path string, form url.Values) (int, string) {
+		var resp *http.Response
+		var err error
+		if form == nil {
+			resp, err = c.Get(env.URL + path)
+		} else {
+			resp, err = c.PostForm(env.URL+path, form)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, login := do("/login", nil)
+	tok := csrf.FindStringSubmatch(login)[1]
+	if code, _ := do("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	page := fmt.Sprintf("/sessions/%d", s.ID)
+	_, body := do(page, nil)
+	if !strings.Contains(body, "Close the session without a dose") {
+		t.Fatal("the session page offers no way to close it without a dose")
+	}
+	tok = csrf.FindStringSubmatch(body)[1]
+	if code, body := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {""}}); code != http.StatusBadRequest || !strings.Contains(body, "Give the reason the session closes without a dose") {
+		t.Fatalf("no reason: %d", code)
+	}
+	if code, _ := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {"Opened for the wrong patient."}}); code != http.StatusSeeOther {
+		t.Fatalf("close: %d", code)
+	}
+	if _, body := do(page, nil); !strings.Contains(body, "Closed without a dose") || !strings.Contains(body, "Opened for the wrong patient.") || strings.Contains(body, "Mark the dose given") {
+		t.Error("the closed session's page does not say so")
+	}
+}

@@ -78,6 +78,7 @@ const (
 	EventSessionOpened     = "session.opened"
 	EventSessionDosed      = "session.dosed"
 	EventSessionDischarged = "session.discharged"
+	EventSessionClosed     = "session.closed" // closed without a dose
 )
 
 // RecordObservation records an observation of a session by a signed-in

@@ -318,7 +318,7 @@ func (s *Service) Discharge(ctx context.Context, a ketacare.Actor, sessionID int
 			return ketacare.Errorf(ketacare.ECONFLICT, "The session was already discharged.")
 		}
 		if st.session.DoseAt == nil {
-			return ketacare.Errorf(ketacare.ECONFLICT, "The dose has not been marked; a session without a dose is not discharged but closed by marking it.")
+			return ketacare.Errorf(ketacare.ECONFLICT, "The dose has not been marked: a session without a dose is not discharged; close it instead, with the reason no dose was given.")
 		}
 		p = st.patient
 		st = st.clone()
@@ -346,6 +346,46 @@ func (s *Service) Discharge(ctx context.Context, a ketacare.Actor, sessionID int
 	s.forget(sessionID)
 	s.publish([]live.Event{s.sessionEvent(EventSessionDischarged, res.Session, p)})
 	return res, nil
+}
+
+// CloseUndosed closes a session in which no dose was marked (opened in
+// error, or the dose not given), with the reason, so that the patient's
+// next session can be opened. A dosed session is discharged instead.
+func (s *Service) CloseUndosed(ctx context.Context, a ketacare.Actor, sessionID int64, reason string) (store.DosingSession, error) {
+	e := s.entry(sessionID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	reason = strings.TrimSpace(reason)
+	var sess store.DosingSession
+	var p ketacare.Patient
+	err := s.db.UpdateGrouped(ctx, func(tx *store.Tx) error {
+		if err := tx.LockSession(ctx, sessionID); err != nil && ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
+			return err
+		}
+		var err error
+		if sess, p, err = tx.DosingSessionFor(ctx, a, sessionID, "session.close"); err != nil {
+			return err
+		}
+		switch {
+		case !sess.Live():
+			return ketacare.Errorf(ketacare.ECONFLICT, "The session is already closed.")
+		case sess.DoseAt != nil:
+			return ketacare.Errorf(ketacare.ECONFLICT, "The dose was given: discharge the session instead.")
+		case reason == "":
+			return &ketacare.Error{Code: ketacare.EINVALID, Message: "Give the reason the session closes without a dose.",
+				Fields: map[string]string{"reason": "Give the reason the session closes without a dose."}}
+		case len(reason) > 2000:
+			return &ketacare.Error{Code: ketacare.EINVALID, Message: "The reason is too long.", Fields: map[string]string{"reason": "Keep the reason to 2000 characters."}}
+		}
+		return tx.CloseUndosed(ctx, a, &sess, reason)
+	})
+	if err != nil {
+		return sess, s.denied(ctx, err)
+	}
+	e.state.Store(nil)
+	s.forget(sessionID)
+	s.publish([]live.Event{s.sessionEvent(EventSessionClosed, sess, p)})
+	return sess, nil
 }
 
 func failedItems(g clinical.GateResult) string {

@@ -68,6 +68,10 @@ func testPatientChoosesOwnPassword(t *testing.T, opts apptest.Options) {
 	if code, _ := patient.get("/me/timeline"); code != http.StatusOK {
 		t.Fatalf("own timeline: %d", code)
 	}
+	// The start page and the menu lead there.
+	if code, body := patient.get("/"); code != http.StatusOK || strings.Count(body, `href="/me/timeline"`) < 2 {
+		t.Errorf("the patient's start page does not lead to their records: %d", code)
+	}
 
 	// Forgotten: a new link; the one before it is withdrawn.
 	newLink := func() string {

@@ -30,6 +30,9 @@ func toFHIREncounter(s store.DosingSession) fhirEncounter {
 	if s.DischargedAt != nil {
 		e.Status, e.Period.End = "finished", fhirInstant(*s.DischargedAt)
 	}
+	if s.Status == store.SessionClosed { // closed before any dose
+		e.Status = "cancelled"
+	}
 	return e
 }
 

@@ -556,7 +556,9 @@ func (s *Server) webMyTimeline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "followup_timeline", s.followupTimelinePage(r, t, true))
+	p := s.followupTimelinePage(r, t, true)
+	p.Nav = "timeline"
+	return s.render(w, http.StatusOK, "followup_timeline", p)
 }
 
 func (s *Server) webPatientAccountCreate(w http.ResponseWriter, r *http.Request) error {

@@ -336,6 +336,27 @@ func (s *Server) apiSessionDischarge(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
+type closeInput struct {
+	Reason string `json:"reason" doc:"why the session closes without a dose (required)"`
+}
+
+func (s *Server) apiSessionClose(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in closeInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	sess, err := s.mon.CloseUndosed(r.Context(), mustActor(r), id, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toSessionJSON(sess), "")
+	return nil
+}
+
 func (s *Server) apiBoard(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -18,6 +18,7 @@ func (s *Server) monitoringRoutes() []Route {
 		{Method: "POST", Path: "/alerts/{id}/ack", Policy: auth.Clinical, Surface: Web, Handle: s.webAlertAck},
 		{Method: "GET", Path: "/sessions/{id}/discharge", Policy: auth.Clinical, Surface: Web, Handle: s.webDischargeForm},
 		{Method: "POST", Path: "/sessions/{id}/discharge", Policy: auth.Clinical, Surface: Web, Handle: s.webDischarge},
+		{Method: "POST", Path: "/sessions/{id}/close", Policy: auth.Clinical, Surface: Web, Handle: s.webSessionClose},
 
 		// JSON API.
 		{Method: "GET", Path: "/api/v1/patients/{id}/sessions", Policy: auth.Clinical, Surface: API, Handle: s.apiSessionList,
@@ -40,6 +41,8 @@ func (s *Server) monitoringRoutes() []Route {
 			Doc: &OpDoc{Summary: "The discharge gate of a session now", Response: gateJSON{}}},
 		{Method: "POST", Path: "/api/v1/sessions/{id}/discharge", Policy: auth.Clinical, Surface: API, Handle: s.apiSessionDischarge, Idempotent: true,
 			Doc: &OpDoc{Summary: "Sign the discharge; outside the gate a reason is required", Request: dischargeInput{}, Response: dischargeJSON{}}},
+		{Method: "POST", Path: "/api/v1/sessions/{id}/close", Policy: auth.Clinical, Surface: API, Handle: s.apiSessionClose, Idempotent: true,
+			Doc: &OpDoc{Summary: "Close a session in which no dose was marked (opened in error, or the dose not given), with the reason", Request: closeInput{}, Response: sessionJSON{}}},
 		{Method: "GET", Path: "/api/v1/clinics/{id}/board", Policy: auth.Clinical, Surface: API, Handle: s.apiBoard,
 			Doc: &OpDoc{Summary: "The clinic's live board: every session in progress", Response: boardJSON{}}},
 		{Method: "GET", Path: "/api/v1/sessions/{id}/events", Policy: auth.Clinical, Surface: API, Handle: s.apiSessionEvents,

@@ -93,7 +93,7 @@ func alertView(a store.Alert, patient string) web.AlertView {
 
 func sessionView(s store.DosingSession, now time.Time) web.SessionView {
 	v := web.SessionView{ID: s.ID, PatientID: s.PatientID, Treatment: fmt.Sprintf("%s %s %g mg", s.Drug, s.Route, s.DoseMg), Route: string(s.Route),
-		Status: s.Status, OpenedAt: s.OpenedAt, Live: s.Live(), Dosed: s.DoseAt != nil, DischargedBy: s.DischargedByName,
+		Status: s.Status, OpenedAt: s.OpenedAt, Live: s.Live(), Closed: s.Status == store.SessionClosed, Dosed: s.DoseAt != nil, DischargedBy: s.DischargedByName,
 		DischargeReason: s.DischargeReason, ProtocolVersion: s.DischargeProtocol}
 	if s.DoseAt != nil {
 		v.DoseAt = *s.DoseAt
@@ -181,6 +181,27 @@ func (s *Server) webSessionOpen(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) webSession(w http.ResponseWriter, r *http.Request) error {
+	return s.renderSession(w, r, "", nil, http.StatusOK)
+}
+
+// webSessionClose closes a session without a dose, with the reason typed;
+// the session page shows the form again with its error.
+func (s *Server) webSessionClose(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	reason := r.PostFormValue("reason")
+	if _, err := s.mon.CloseUndosed(r.Context(), mustActor(r), id, reason); ketacare.ErrorCode(err) == ketacare.EINVALID {
+		return s.renderSession(w, r, reason, err, http.StatusBadRequest)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, closeReason string, closeErr error, status int) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -192,7 +213,10 @@ func (s *Server) webSession(w http.ResponseWriter, r *http.Request) error {
 	name := rec.Patient.GivenName + " " + rec.Patient.FamilyName
 	page := web.SessionPage{Base: s.base(r, "Session"), Patient: rec.Patient, Session: sessionView(rec.Session, rec.Now),
 		CADSSDue: rec.CADSSDue, Gate: gateView(rec.Gate), ProtocolVersion: rec.Protocol.Version,
-		EventsURL: fmt.Sprintf("/api/v1/sessions/%d/events", id)}
+		EventsURL: fmt.Sprintf("/api/v1/sessions/%d/events", id), CloseReason: closeReason}
+	if closeErr != nil {
+		page.Errors = web.ErrorSummary{Fields: ketacare.ErrorFields(closeErr)}
+	}
 	page.Nav = "board"
 	if rec.Session.DischargeGate != nil {
 		page.DischargeGate = gateView(*rec.Session.DischargeGate)
@@ -218,7 +242,7 @@ func (s *Server) webSession(w http.ResponseWriter, r *http.Request) error {
 			page.Outstanding = append(page.Outstanding, v)
 		}
 	}
-	return s.render(w, http.StatusOK, "monitoring_session", page)
+	return s.render(w, status, "monitoring_session", page)
 }
 
 func gateView(g clinical.GateResult) web.GateView {

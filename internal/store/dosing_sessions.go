@@ -18,6 +18,7 @@ const (
 	SessionOpen       = "open"       // opened; baseline being taken
 	SessionDosed      = "dosed"      // the dose was given: the clock runs
 	SessionDischarged = "discharged" // signed off by a clinician
+	SessionClosed     = "closed"     // closed before any dose was marked (opened in error, or no dose given), with the reason
 )
 
 // DosingSession is one dosing session of a patient: the dose given and the
@@ -56,7 +57,7 @@ type DosingSession struct {
 }
 
 // Live reports whether the session is being monitored (not discharged).
-func (s DosingSession) Live() bool { return s.Status != SessionDischarged }
+func (s DosingSession) Live() bool { return s.Status != SessionDischarged && s.Status != SessionClosed }
 
 // DoseEnd is the end of the dose for the discharge gate: the marked end;
 // for a route whose dose is given at once (an injection, a nasal spray,
@@ -145,8 +146,8 @@ func (tx *Tx) InsertDosingSession(ctx context.Context, a ketacare.Actor, n NewDo
 // LiveSessionOfPatient returns the patient's session that is not yet
 // discharged, if any (ok false otherwise).
 func (tx *Tx) LiveSessionOfPatient(ctx context.Context, patientID int64) (DosingSession, bool, error) {
-	s, err := scanDosingSession(tx.queryRow(ctx, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE patient_id = ? AND status <> ? ORDER BY id DESC LIMIT 1",
-		patientID, SessionDischarged))
+	s, err := scanDosingSession(tx.queryRow(ctx, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE patient_id = ? AND status NOT IN (?, ?) ORDER BY id DESC LIMIT 1",
+		patientID, SessionDischarged, SessionClosed))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, false, nil
 	}
@@ -209,8 +210,8 @@ func (tx *Tx) SessionByID(ctx context.Context, id int64) (DosingSession, error) 
 // clock starts) and moves the session to dosed; endAt, when given, records
 // the end of the dose.
 func (tx *Tx) MarkDose(ctx context.Context, a ketacare.Actor, s *DosingSession, at time.Time, endAt *time.Time) error {
-	if s.Status == SessionDischarged {
-		return ketacare.Errorf(ketacare.ECONFLICT, "The session was discharged.")
+	if !s.Live() {
+		return ketacare.Errorf(ketacare.ECONFLICT, "The session is closed.")
 	}
 	if s.DoseAt == nil {
 		at = at.UTC()
@@ -278,11 +279,30 @@ func (tx *Tx) RecordDischarge(ctx context.Context, a ketacare.Actor, s *DosingSe
 	return tx.Audit(ctx, Event{Actor: a, Action: "session.discharge", ClinicID: s.ClinicID, PatientID: s.PatientID, Detail: detail})
 }
 
+// CloseUndosed closes a session in which no dose was marked, signed by the
+// named clinician with the reason (the session was opened in error, or the
+// dose was not given). It is then no longer live; it has no discharge, no
+// follow-up and no place in the reports.
+func (tx *Tx) CloseUndosed(ctx context.Context, a ketacare.Actor, s *DosingSession, reason string) error {
+	now := tx.Now
+	name := a.Name
+	if name == "" {
+		name = a.Email
+	}
+	s.Status, s.DischargedAt, s.DischargedBy, s.DischargedByName, s.DischargeReason = SessionClosed, &now, a.UserID, name, reason
+	if _, err := tx.exec(ctx, `UPDATE dosing_sessions SET status = ?, discharged_at = ?, discharged_by = ?, discharged_by_name = ?,
+		discharge_reason = ? WHERE id = ? AND dose_at IS NULL`, s.Status, now, a.UserID, name, reason, s.ID); err != nil {
+		return err
+	}
+	return tx.Audit(ctx, Event{Actor: a, Action: "session.close", ClinicID: s.ClinicID, PatientID: s.PatientID,
+		Detail: fmt.Sprintf("session %d: closed without a dose: %s", s.ID, reason)})
+}
+
 // LiveSessionIDs lists the sessions not yet discharged, of every clinic
 // (clinicID 0) or of one, oldest first.
 func (tx *Tx) LiveSessionIDs(ctx context.Context, clinicID int64) ([]int64, error) {
-	q := "SELECT id FROM dosing_sessions WHERE status <> ?"
-	args := []any{SessionDischarged}
+	q := "SELECT id FROM dosing_sessions WHERE status NOT IN (?, ?)"
+	args := []any{SessionDischarged, SessionClosed}
 	if clinicID != 0 {
 		q += " AND clinic_id = ?"
 		args = append(args, clinicID)
@@ -310,8 +330,8 @@ func (tx *Tx) LiveSessionsOfClinic(ctx context.Context, a ketacare.Actor, clinic
 	if !a.Role.Clinical() || !a.InClinic(clinicID) {
 		return nil, nil, deny(Event{Actor: a, Action: "board.read", ClinicID: clinicID, Detail: "outside the actor's clinics"}, notFound("Clinic"))
 	}
-	rows, err := tx.query(ctx, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE clinic_id = ? AND status <> ? ORDER BY opened_at, id",
-		clinicID, SessionDischarged)
+	rows, err := tx.query(ctx, "SELECT "+dosingSessionColumns+" FROM dosing_sessions WHERE clinic_id = ? AND status NOT IN (?, ?) ORDER BY opened_at, id",
+		clinicID, SessionDischarged, SessionClosed)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -106,6 +106,7 @@ type SessionView struct {
 	DoseEndAt        time.Time
 	MinutesSinceDose string
 	Live             bool
+	Closed           bool // closed without a dose
 	Dosed            bool
 	DischargedAt     time.Time
 	DischargedBy     string
@@ -196,6 +197,9 @@ type SessionPage struct {
 	ProtocolVersion int
 	EventsURL       string
 	DischargeGate   GateView // the gate as signed, for a discharged session
+	// The form closing a session without a dose, as typed, with its errors.
+	CloseReason string
+	Errors      ErrorSummary
 }
 
 // CodeOption is a checkbox or radio choice.
