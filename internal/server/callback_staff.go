@@ -272,6 +272,7 @@ func (s *Server) webCallbackAction(do func(r *http.Request, a ketacare.Actor, id
 			if len(page.Errors.Fields) == 0 {
 				page.Errors.Message = ketacare.ErrorMessage(err)
 			}
+			page.FormOutcome, page.FormNote = r.PostFormValue("outcome"), r.PostFormValue("note")
 			return s.render(w, statusByCode[code], "callback_detail", page)
 		default:
 			return err

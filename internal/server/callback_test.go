@@ -493,3 +493,32 @@ func TestCallbackTwoServersConcurrentClaims(t *testing.T) {
 		}
 	}
 }
+
+// The counsellor's "record this call" form keeps what was typed when it
+// is refused, and says what is wrong in words, not codes.
+func TestCallbackAttemptFormKeepsInput(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	if r, _ := cbPost(t, env, cbRequest("020 7946 0701", "", true)); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	b := newBrowser(t, env.URL)
+	tok := b.csrf("/login")
+	if resp, _ := b.post("/login", url.Values{"csrf_token": {tok}, "email": {string(cbCounsellor) + "@test.example"}, "password": {apptest.Password}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	tok = b.csrf("/callbacks/queue")
+	resp, _ := b.post("/callbacks/claim", url.Values{"csrf_token": {tok}})
+	detail := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(detail, "/callbacks/") {
+		t.Fatalf("claim: %d %q", resp.StatusCode, detail)
+	}
+	resp, body := b.post(detail+"/attempts", url.Values{"csrf_token": {tok}, "note": {"Rang twice & <left> a message"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Choose the outcome of the call.") || strings.Contains(body, "advice_given,") ||
+		!strings.Contains(body, "Rang twice &amp; &lt;left&gt; a message</textarea>") {
+		t.Fatalf("no outcome: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = b.post(detail+"/attempts", url.Values{"csrf_token": {tok}, "outcome": {"referred"}, "note": {strings.Repeat("n", 2100)}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `value="referred" checked`) || !strings.Contains(body, strings.Repeat("n", 2100)) {
+		t.Fatalf("long note: %d", resp.StatusCode)
+	}
+}

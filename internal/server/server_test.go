@@ -414,6 +414,9 @@ func TestAdminPages(t *testing.T) {
 	if _, body := b.get("/admin/clinics"); !strings.Contains(body, "Harbour clinic") {
 		t.Error("new clinic not listed")
 	}
+	if resp, body := b.post("/admin/users", url.Values{"csrf_token": {csrf}, "email": {"long@test.example"}, "name": {strings.Repeat("n", 201)}, "role": {"nurse"}, "password": {"orchid lantern pebble"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "200 characters or fewer") {
+		t.Fatalf("a 201-character name: %d", resp.StatusCode)
+	}
 	resp, body := b.post("/admin/users", url.Values{"csrf_token": {csrf}, "email": {"new@test.example"}, "name": {"New Nurse"}, "role": {"nurse"}, "password": {"password1234"}})
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "too common") {
 		t.Fatalf("common password: %d", resp.StatusCode)

@@ -511,8 +511,9 @@ func (tx *Tx) insertOrMergeCallback(ctx context.Context, a ketacare.Actor, sourc
 
 // mergeCallback folds a later submission into the open request from the
 // same number: the priority only ever rises, an urgent submission brings
-// the target forward and makes the request due now, and the later reason
-// is kept under the first.
+// the target forward and makes the request due now, a later submission
+// without a preferred window drops the earlier window when that brings the
+// call sooner, and the later reason is kept under the first.
 func (tx *Tx) mergeCallback(ctx context.Context, a ketacare.Actor, e164 string, in CallbackInput, t clinical.Triage, p clinical.CallbackProtocol) (Callback, error) {
 	lock := ""
 	if tx.dialect == Postgres {
@@ -528,7 +529,7 @@ func (tx *Tx) mergeCallback(ctx context.Context, a ketacare.Actor, e164 string, 
 	}
 	reason := c.Reason
 	if in.Reason != "" && !strings.Contains(reason, in.Reason) {
-		add := "Later message (" + tx.Now.Format("2 Jan 15:04 MST") + "): " + in.Reason
+		add := "Later message (" + ukTime(tx.Now) + "): " + in.Reason
 		if reason != "" {
 			add = "\n\n" + add
 		}
@@ -543,6 +544,17 @@ func (tx *Tx) mergeCallback(ctx context.Context, a ketacare.Actor, e164 string, 
 		}
 	}
 	priority, due, next := c.Priority, c.DueAt, c.NextAttemptAt
+	from, to := c.PreferredFrom, c.PreferredTo
+	if in.PreferredFrom.IsZero() && !from.IsZero() && c.FirstAttemptAt.IsZero() {
+		// Asked again, with no time given: call as soon as the standard
+		// target allows rather than wait for the earlier window.
+		if soon := tx.Now.Add(time.Duration(p.StandardFirstAttemptMinutes) * time.Minute); soon.Before(due) {
+			due, from, to = soon, time.Time{}, time.Time{}
+			if next.After(tx.Now) {
+				next = tx.Now
+			}
+		}
+	}
 	if t.Priority == clinical.CallbackUrgent {
 		priority = clinical.CallbackUrgent
 		if urgentDue := tx.Now.Add(time.Duration(p.UrgentFirstAttemptMinutes) * time.Minute); c.FirstAttemptAt.IsZero() && urgentDue.Before(due) {
@@ -559,9 +571,11 @@ func (tx *Tx) mergeCallback(ctx context.Context, a ketacare.Actor, e164 string, 
 		patient = in.PatientID
 	}
 	if _, err := tx.exec(ctx, `UPDATE callback_requests SET reason = ?, safe_now = ?, immediate_danger = ?, matched_terms = ?, priority = ?,
-		priority_rank = ?, due_at = ?, next_attempt_at = ?, consent_voicemail = ?, patient_id = ?, merged = merged + 1, updated_at = ? WHERE id = ?`,
+		priority_rank = ?, due_at = ?, next_attempt_at = ?, preferred_from = ?, preferred_to = ?, consent_voicemail = ?, patient_id = ?,
+		merged = merged + 1, updated_at = ? WHERE id = ?`,
 		reason, c.SafeNow && in.SafeNow, c.ImmediateDanger || t.ImmediateDanger, strings.Join(matched, "|"), string(priority),
-		callbackPriorityRank(priority), due, next, c.ConsentVoicemail || in.ConsentVoicemail, patient, tx.Now, id); err != nil {
+		callbackPriorityRank(priority), due, next, callbackNullTime(from), callbackNullTime(to), c.ConsentVoicemail || in.ConsentVoicemail,
+		patient, tx.Now, id); err != nil {
 		return c, fmt.Errorf("merging callback request: %w", err)
 	}
 	if err := tx.callbackEvent(ctx, id, a, "merged", fmt.Sprintf("a later request from the same number (%s)", t.Priority)); err != nil {
@@ -635,3 +649,6 @@ func (tx *Tx) callbackByID(ctx context.Context, id int64, lock bool) (Callback, 
 	}
 	return c, err
 }
+
+// ukTime is a moment as staff and callers read it: UK time, named so.
+func ukTime(t time.Time) string { return t.In(FollowupLondon).Format("2 Jan 2006 15:04") + " UK time" }

@@ -89,7 +89,7 @@ func (db *DB) SweepCallbacks(ctx context.Context) (CallbackSweep, error) {
 				ON CONFLICT (request_id, kind) DO NOTHING`, b.id, b.due, tx.Now); err != nil {
 				return fmt.Errorf("escalating: %w", err)
 			}
-			if err := tx.callbackEvent(ctx, b.id, callbackSystem, "target_missed", "first attempt was due "+b.due.UTC().Format(time.RFC3339)+"; on-call lead alerted"); err != nil {
+			if err := tx.callbackEvent(ctx, b.id, callbackSystem, "target_missed", "first attempt was due "+ukTime(b.due)+"; on-call lead alerted"); err != nil {
 				return err
 			}
 			sw.Breached = append(sw.Breached, b.id)

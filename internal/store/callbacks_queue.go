@@ -50,7 +50,7 @@ func (db *DB) ClaimNextCallback(ctx context.Context, a ketacare.Actor) (Callback
 			return fmt.Errorf("claiming a callback request: %w", err)
 		}
 		ok = true
-		if err := tx.callbackEvent(ctx, id, a, "claimed", "lease until "+lease.Format(time.RFC3339)); err != nil {
+		if err := tx.callbackEvent(ctx, id, a, "claimed", "lease until "+ukTime(lease)); err != nil {
 			return err
 		}
 		if c, err = tx.callbackByID(ctx, id, false); err != nil {
@@ -104,17 +104,18 @@ func (db *DB) RecordCallbackAttempt(ctx context.Context, a ketacare.Actor, id in
 	note = callbackCleanText(note)
 	f := map[string]string{}
 	if !ok {
+		f["outcome"] = "Choose the outcome of the call."
+	}
+	if len([]rune(note)) > callbackNoteMax {
+		f["note"] = fmt.Sprintf("Keep the note to %d characters or fewer.", callbackNoteMax)
+	}
+	if len(f) > 0 {
 		codes := make([]string, len(CallbackOutcomes))
 		for i, x := range CallbackOutcomes {
 			codes[i] = x.Code
 		}
-		f["outcome"] = "Choose an outcome: one of " + strings.Join(codes, ", ") + "."
-	}
-	if len([]rune(note)) > callbackNoteMax {
-		f["note"] = fmt.Sprintf("Note must be %d characters or fewer.", callbackNoteMax)
-	}
-	if err := ketacare.FieldErrors(f); err != nil {
-		return Callback{}, err
+		return Callback{}, &ketacare.Error{Code: ketacare.EINVALID, Fields: f,
+			Message: "Some fields need correcting (the outcome is one of " + strings.Join(codes, ", ") + ")."}
 	}
 	var c Callback
 	err := db.Update(ctx, func(tx *Tx) error {
@@ -145,7 +146,7 @@ func (db *DB) RecordCallbackAttempt(ctx context.Context, a ketacare.Actor, id in
 			}
 			final, kind = "", "retry"
 			if err := tx.callbackEvent(ctx, id, a, "attempt", fmt.Sprintf("attempt %d of %d: %s; next from %s", n, p.MaxAttempts,
-				OutcomeLabel(o.Code), next.Format(time.RFC3339))); err != nil {
+				OutcomeLabel(o.Code), ukTime(next))); err != nil {
 				return err
 			}
 		} else {
@@ -224,7 +225,7 @@ func (db *DB) RenewCallbackLease(ctx context.Context, a ketacare.Actor, id int64
 		if _, err := tx.exec(ctx, "UPDATE callback_requests SET lease_expires_at = ?, updated_at = ? WHERE id = ?", lease, tx.Now, id); err != nil {
 			return err
 		}
-		if err := tx.callbackEvent(ctx, id, a, "renewed", "lease until "+lease.Format(time.RFC3339)); err != nil {
+		if err := tx.callbackEvent(ctx, id, a, "renewed", "lease until "+ukTime(lease)); err != nil {
 			return err
 		}
 		if c, err = tx.callbackByID(ctx, id, false); err != nil {

@@ -443,3 +443,32 @@ func TestCallbackConcurrentClaims(t *testing.T) {
 		})
 	}
 }
+
+// Asking again without a preferred time drops an earlier window that would
+// make the person wait longer than the standard target.
+func TestRepeatRequestWithoutWindowCallsSooner(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		p := clinical.Default().Callback
+		from := clk.Now().Add(18 * time.Hour)
+		first, err := db.SubmitCallback(ctx, caller, store.CallbackSourcePublic, store.CallbackInput{Name: "Robin", Phone: number(40), SafeNow: true,
+			ConsentCall: true, PreferredFrom: from, PreferredTo: from.Add(time.Hour)}, store.SubmitGuard{})
+		if err != nil || !first.Callback.DueAt.Equal(from) {
+			t.Fatalf("first request due %v (%v), want the window's start %v", first.Callback.DueAt, err, from)
+		}
+		clk.Advance(time.Minute)
+		again := submit(t, db, number(40), "", true)
+		c := again.Callback
+		want := clk.Now().Add(time.Duration(p.StandardFirstAttemptMinutes) * time.Minute)
+		if !again.Merged || !c.DueAt.Equal(want) || !c.PreferredFrom.IsZero() || !c.PreferredTo.IsZero() {
+			t.Fatalf("after asking again: due %v, window %v-%v; want due %v and no window", c.DueAt, c.PreferredFrom, c.PreferredTo, want)
+		}
+		// A later request with its own window keeps the sooner target.
+		later := clk.Now().Add(20 * time.Hour)
+		third, err := db.SubmitCallback(ctx, caller, store.CallbackSourcePublic, store.CallbackInput{Name: "Robin", Phone: number(40), SafeNow: true,
+			ConsentCall: true, PreferredFrom: later, PreferredTo: later.Add(time.Hour)}, store.SubmitGuard{})
+		if err != nil || !third.Callback.DueAt.Equal(want) {
+			t.Fatalf("a later window moved the target: %v (%v), want %v", third.Callback.DueAt, err, want)
+		}
+	})
+}

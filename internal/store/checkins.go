@@ -427,8 +427,11 @@ func (tx *Tx) followupMiss(ctx context.Context, c Checkin) error {
 	if _, err := tx.exec(ctx, "UPDATE checkins SET status = ?, missed_at = ? WHERE id = ?", CheckinMissed, tx.Now, c.ID); err != nil {
 		return err
 	}
-	if err := tx.followupTask(ctx, c.PatientID, c.ClinicID, TaskCheckinMissed, false, c.ID,
-		fmt.Sprintf("%s due %s was not answered (reminder sent: %t)", c.Label(), c.DueAt.In(FollowupLondon).Format("2 Jan 15:04"), c.ChasedAt != nil)); err != nil {
+	detail := fmt.Sprintf("%s due %s was not answered", c.Label(), c.DueAt.In(FollowupLondon).Format("2 Jan 15:04"))
+	if c.ChasedAt != nil {
+		detail += " after a reminder"
+	}
+	if err := tx.followupTask(ctx, c.PatientID, c.ClinicID, TaskCheckinMissed, false, c.ID, detail); err != nil {
 		return err
 	}
 	return tx.Audit(ctx, Event{Actor: followupSystem(c.ClinicID), Action: "checkin.missed", ClinicID: c.ClinicID, PatientID: c.PatientID,

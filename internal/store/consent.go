@@ -193,9 +193,13 @@ func (tx *Tx) SignConsent(ctx context.Context, a ketacare.Actor, patientID int64
 		return Consent{}, err
 	}
 	signedName = strings.Join(strings.Fields(signedName), " ")
-	if signedName == "" || len(signedName) > 200 {
+	switch {
+	case signedName == "":
 		return Consent{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "Type the patient's full name to sign.",
 			Fields: map[string]string{"signedName": "Type your full name to sign."}}
+	case len(signedName) > 200:
+		return Consent{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "The name is too long.",
+			Fields: map[string]string{"signedName": "Type your full name in 200 characters or fewer."}}
 	}
 	cur, err := tx.currentConsentText(ctx)
 	if err != nil {

@@ -276,6 +276,12 @@ func TestUrgentReviewAndDecision(t *testing.T) {
 		if _, err := db.DecideReview(ctx, rx, r.ID, store.ReviewDecision{Options: []string{clinical.ReviewLowerDose}, Reason: "anxious"}); ketacare.ErrorCode(err) != ketacare.EINVALID {
 			t.Fatalf("lower dose without a dose: %v", err)
 		}
+		// The plan's refusal names the review's own field.
+		long := 9999
+		_, err = db.DecideReview(ctx, rx, r.ID, store.ReviewDecision{Options: []string{clinical.ReviewLengthenInterval}, Reason: "anxious", NewIntervalDays: &long})
+		if f := ketacare.ErrorFields(err); ketacare.ErrorCode(err) != ketacare.EINVALID || f["newIntervalDays"] == "" || f["intervalDays"] != "" {
+			t.Fatalf("an interval of 9999 days: %v %v", err, f)
+		}
 		lower := 25.0
 		done, err := db.DecideReview(ctx, rx, r.ID, store.ReviewDecision{Options: []string{clinical.ReviewLowerDose, clinical.ReviewReferCBT},
 			Reason: "Anxiety lasting a week", NewDoseMg: &lower})

@@ -251,8 +251,7 @@ func (db *DB) RevokePatientLink(ctx context.Context, a ketacare.Actor, linkID in
 		}
 		switch {
 		case l.UsedAt != nil:
-			return ketacare.Errorf(ketacare.ECONFLICT, "The link was already used on %s; a used link cannot be withdrawn.",
-				l.UsedAt.Format("2 Jan 2006 15:04 UTC"))
+			return ketacare.Errorf(ketacare.ECONFLICT, "The link was already used on %s; a used link cannot be withdrawn.", ukTime(*l.UsedAt))
 		case l.RevokedAt != nil:
 			return nil
 		}

@@ -570,7 +570,7 @@ func (db *DB) DecideReview(ctx context.Context, a ketacare.Actor, id int64, d Re
 		}
 		p, _, err := db.SavePlan(ctx, a, rv.PatientID, in)
 		if err != nil {
-			return rv, err
+			return rv, renameFields(err, map[string]string{"doseMg": "newDoseMg", "intervalDays": "newIntervalDays"})
 		}
 		planRevision = p.Revision
 	}
@@ -651,4 +651,22 @@ func (db *DB) CloseFollowupTask(ctx context.Context, a ketacare.Actor, id int64)
 		return tx.Audit(ctx, Event{Actor: a, Action: "followup-task.close", ClinicID: p.ClinicID, PatientID: p.ID, Detail: fmt.Sprintf("task %d", id)})
 	})
 	return db.recordDenied(ctx, err)
+}
+
+// renameFields returns err with its field errors named as the caller's
+// form names them (the plan's "doseMg" is the review's "newDoseMg").
+func renameFields(err error, names map[string]string) error {
+	var e *ketacare.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	out := *e
+	out.Fields = make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		if n, ok := names[k]; ok {
+			k = n
+		}
+		out.Fields[k] = v
+	}
+	return &out
 }

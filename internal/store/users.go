@@ -35,6 +35,9 @@ func (db *DB) CreateUser(ctx context.Context, a ketacare.Actor, nu NewUser) (ket
 	if u.Name == "" {
 		u.Name = u.Email
 	}
+	if len(u.Name) > 200 {
+		f["name"] = "Enter a name of 200 characters or fewer."
+	}
 	if !u.Role.Valid() {
 		f["role"] = "Choose a role: admin, prescriber, nurse, counsellor or patient."
 	}

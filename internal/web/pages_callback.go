@@ -169,6 +169,8 @@ type CallbackDetailPage struct {
 	History          []CallbackAttemptView
 	Events           []CallbackEventView
 	Errors           ErrorSummary
+	// The attempt form as typed, shown again with its errors.
+	FormOutcome, FormNote string
 }
 
 // CallbackStatRow is one priority's service level in a period.
