@@ -16,6 +16,8 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +191,47 @@ func (t *Templates) Render(w io.Writer, name string, data any) error {
 	if testing.Testing() && bytes.Contains(buf.Bytes(), []byte("ZgotmplZ")) {
 		return fmt.Errorf("web: rendering %s: a value was filtered out as unsafe (ZgotmplZ)", name)
 	}
-	_, err := buf.WriteTo(w)
+	_, err := w.Write(orderErrorSummary(buf.Bytes()))
 	return err
+}
+
+var (
+	summaryList = regexp.MustCompile(`(?s)(<ul class="nhsuk-list nhsuk-error-summary__list">)(.*?)(\s*</ul>)`)
+	summaryItem = regexp.MustCompile(`(?s)<li><a href="#([^"]+)">(.*?)</a></li>`)
+)
+
+// orderErrorSummary lists the error summary's items in the order their
+// fields come on the page, as the design system asks. The summary is
+// built from a map of field errors, which has no order; the page itself
+// is the one place that knows the form's order, so each item goes where
+// the element it links to (id="field") stands. An item whose field is not
+// on the page comes last, as text without a link that would lead nowhere.
+func orderErrorSummary(page []byte) []byte {
+	m := summaryList.FindSubmatchIndex(page)
+	if m == nil {
+		return page
+	}
+	items := summaryItem.FindAllSubmatch(page[m[4]:m[5]], -1)
+	pos := make(map[string]int, len(items))
+	for _, it := range items {
+		pos[string(it[1])] = len(page)
+		if i := bytes.Index(page, []byte(`id="`+string(it[1])+`"`)); i >= 0 {
+			pos[string(it[1])] = i
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return pos[string(items[i][1])] < pos[string(items[j][1])] })
+	var out bytes.Buffer
+	out.Write(page[:m[4]])
+	for _, it := range items {
+		out.WriteString("\n      ")
+		if pos[string(it[1])] == len(page) {
+			out.WriteString("<li>")
+			out.Write(it[2])
+			out.WriteString("</li>")
+			continue
+		}
+		out.Write(it[0])
+	}
+	out.Write(page[m[5]:])
+	return out.Bytes()
 }

@@ -70,3 +70,28 @@ func TestStaticFilesAreHashed(t *testing.T) {
 		t.Fatalf("missing file: %d", rec.Code)
 	}
 }
+
+// The error summary lists its items in the order of the form's fields, not
+// of the field names.
+func TestErrorSummaryInFormOrder(t *testing.T) {
+	pages, err := ParseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	errs := ErrorSummary{Fields: map[string]string{"sex": "Choose the sex.", "birthDate": "Enter the date of birth.",
+		"givenName": "Enter the given name.", "familyName": "Enter the family name.", "elsewhere": "Not a field of this form."}}
+	if err := pages.Render(&sb, "patient_new", PatientFormPage{Sexes: ketacare.Sexes, Errors: errs}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range regexp.MustCompile(`<li><a href="#([^"]+)">`).FindAllStringSubmatch(sb.String(), -1) {
+		got = append(got, m[1])
+	}
+	if want := "givenName familyName birthDate sex"; strings.Join(got, " ") != want {
+		t.Errorf("summary order %v, want %s", got, want)
+	}
+	if !strings.Contains(sb.String(), "<li>Not a field of this form.</li>") {
+		t.Error("an error of a field not on the page links to nothing, or is gone")
+	}
+}
