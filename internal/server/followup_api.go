@@ -243,6 +243,13 @@ func followupContacts(cs []clinical.CrisisContact) []followupContactJSON {
 func (s *Server) followupLinkError(w http.ResponseWriter, r *http.Request, surface Surface, err error) error {
 	var gone *store.LinkGoneError
 	if !errors.As(err, &gone) {
+		// A mistyped or cut-off link: the person may be in distress, so
+		// the page says what to do and shows the crisis lines, not the
+		// generic "page not found" that leads to the staff sign-in.
+		if surface == Web && ketacare.ErrorCode(err) == ketacare.ENOTFOUND {
+			return s.followupMessage(w, r, http.StatusNotFound, "This link does not work",
+				[]string{"Check that the whole link was copied from the message.", "If you want to tell us how you are, call your clinic."}, false)
+		}
 		return err
 	}
 	if surface == API {

@@ -275,3 +275,17 @@ func TestBrowserCheckinOnAPhone(t *testing.T) {
 		t.Fatalf("stored check-in %+v %v", tl.Checkins[0], err)
 	}
 }
+
+// A check-in link that does not work (mistyped, cut off) says what to do
+// and shows the crisis lines; the API answers a plain 404.
+func TestBrokenCheckinLink(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	r := env.Do("GET", "/checkin/not-a-real-token", "", nil)
+	if r.Status != http.StatusNotFound || !strings.Contains(string(r.Body), "This link does not work") || !strings.Contains(string(r.Body), `href="tel:116123"`) ||
+		strings.Contains(string(r.Body), `href="/login"`) {
+		t.Errorf("broken link page: %d\n%s", r.Status, r.Body)
+	}
+	if r := env.Do("POST", "/api/v1/checkins/not-a-real-token", "", map[string]any{"wantCallback": false}); r.Status != http.StatusNotFound {
+		t.Errorf("API with a broken token: %d %s", r.Status, r.Body)
+	}
+}

@@ -206,6 +206,9 @@ func (s *Server) webCheckinCSSRSSubmit(w http.ResponseWriter, r *http.Request) e
 			}
 		case v == "0" || v == "1":
 			answers[i], _ = strconv.Atoi(v)
+		case i >= 2 && i <= 4 && r.PostFormValue("q2") != "1":
+			// asked only after a yes to question 2, which is unanswered
+			f["q2"] = "Answer question 2."
 		default:
 			f[name] = fmt.Sprintf("Answer question %d.", i+1)
 		}

@@ -560,6 +560,11 @@ func TestScreeningLinkOpensOnlyItsPatientOnce(t *testing.T) {
 	if st, body := b.get(env.URL + path); st != http.StatusGone || !strings.Contains(body, "already been used") {
 		t.Fatalf("reopening the used link: %d", st)
 	}
+	// With question 2 unanswered, questions 3 to 5 are not asked for yet.
+	if st, body := b.post(env.URL+action, url.Values{"csrf_token": {csrf}, "cssrs-1": {"1"}, "cssrs-6": {"0"}}); st != 400 ||
+		!strings.Contains(body, "Answer question 2") || strings.Contains(body, "Answer question 3") {
+		t.Fatalf("C-SSRS with question 2 unanswered: %d", st)
+	}
 	cssrs := url.Values{"csrf_token": {csrf}, "cssrs-1": {"1"}, "cssrs-2": {"0"}, "cssrs-6": {"0"}}
 	if st, body := b.post(env.URL+action, cssrs); st != 200 || !strings.Contains(body, "Samaritans") {
 		t.Fatalf("C-SSRS step: %d %s", st, body)

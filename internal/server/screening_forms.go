@@ -138,7 +138,9 @@ func parseSections(names []string, vals url.Values) ([]store.AssessmentInput, ma
 				case "0":
 					qs = append(qs, answerPtr(false))
 				default:
-					if !(i >= 3 && i <= 5 && q2 == "0") {
+					// Questions 3 to 5 are asked only after a yes to question 2:
+					// while question 2 is unanswered, only it is missing.
+					if !(i >= 3 && i <= 5 && q2 != "1") {
 						errs[field] = fmt.Sprintf("Answer question %d: yes or no.", i)
 					}
 					qs = append(qs, nil)

@@ -448,6 +448,12 @@ func TestAdminPages(t *testing.T) {
 	if !strings.Contains(body, "screening.highMin") || !strings.Contains(body, "Raise the high band") {
 		t.Error("diff between versions does not show the change")
 	}
+	// Versions that are not numbers, or not stored, are the form's errors,
+	// shown with what was typed.
+	if code, body := b.get("/admin/protocol?from=abc&to=99"); code != http.StatusBadRequest || !strings.Contains(body, "Enter a version number") ||
+		!strings.Contains(body, "There is no version 99") || !strings.Contains(body, `value="abc"`) || !strings.Contains(body, `value="99"`) {
+		t.Errorf("comparing bad versions: %d", code)
+	}
 	if resp, body := b.post("/admin/protocol", url.Values{"csrf_token": {csrf}, "document": {`{"screening": {"nope": 1}}`}, "reason": {"x"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "nope") {
 		t.Errorf("bad protocol document: %d", resp.StatusCode)
 	}

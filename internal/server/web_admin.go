@@ -200,21 +200,30 @@ func (s *Server) protocolPage(r *http.Request) (web.ProtocolPage, error) {
 		p.History = append(p.History, summary(v))
 	}
 	q := r.URL.Query()
-	if q.Get("from") != "" || q.Get("to") != "" {
-		from, err1 := strconv.Atoi(q.Get("from"))
-		to, err2 := strconv.Atoi(q.Get("to"))
-		if err1 != nil || err2 != nil {
-			return p, ketacare.Errorf(ketacare.EINVALID, "Enter two version numbers to compare.")
+	p.FromText, p.ToText = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	if p.FromText != "" || p.ToText != "" {
+		// A version that is not a number, or not stored, is shown as the
+		// form's error, with what was typed.
+		version := func(field, text string) (store.ProtocolVersion, bool) {
+			n, err := strconv.Atoi(text)
+			if err != nil || n < 1 {
+				p.Errors.Fields[field] = "Enter a version number, like 1."
+				return store.ProtocolVersion{}, false
+			}
+			v, err := s.db.ProtocolVersionByNumber(ctx, n)
+			if err != nil {
+				p.Errors.Fields[field] = fmt.Sprintf("There is no version %d: the latest is %d.", n, hist[0].Version)
+				return v, false
+			}
+			return v, true
 		}
-		a, err := s.db.ProtocolVersionByNumber(ctx, from)
-		if err != nil {
-			return p, err
+		p.Errors.Fields = map[string]string{}
+		a, okA := version("from", p.FromText)
+		b, okB := version("to", p.ToText)
+		if !okA || !okB {
+			return p, nil
 		}
-		b, err := s.db.ProtocolVersionByNumber(ctx, to)
-		if err != nil {
-			return p, err
-		}
-		p.From, p.To = from, to
+		p.From, p.To = a.Version, b.Version
 		for _, c := range diffJSON(a.Document, b.Document) {
 			p.Changes = append(p.Changes, web.ProtocolChange{Path: c.Path, Old: c.Old, New: c.New})
 		}
@@ -227,7 +236,11 @@ func (s *Server) webProtocol(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "admin_protocol", p)
+	status := http.StatusOK
+	if p.Errors.Has() {
+		status = http.StatusBadRequest
+	}
+	return s.render(w, status, "admin_protocol", p)
 }
 
 func (s *Server) webProtocolSave(w http.ResponseWriter, r *http.Request) error {

@@ -167,9 +167,11 @@ type ProtocolPage struct {
 	Document string
 	History  []ProtocolVersionSummary
 	From, To int
-	Changes  []ProtocolChange
-	Reason   string
-	Errors   ErrorSummary
+	// The versions to compare as typed, shown again with their errors.
+	FromText, ToText string
+	Changes          []ProtocolChange
+	Reason           string
+	Errors           ErrorSummary
 }
 
 var (
