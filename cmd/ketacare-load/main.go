@@ -191,7 +191,7 @@ func prepare(ctx context.Context, db *store.DB, n int) (token string, clinic int
 	}
 	text, err := db.CurrentConsentText(ctx)
 	if err != nil {
-		if text, err = db.SaveConsentText(ctx, admin, "Consent text of the load test."); err != nil {
+		if text, err = db.SaveConsentText(ctx, admin, "Consent text of the load test: the risks of anxiety and of addiction were explained."); err != nil {
 			return "", 0, nil, err
 		}
 	}

@@ -76,7 +76,7 @@ func readyPatient(t testing.TB, env *apptest.Env, family, nhs string, route clin
 	}
 	ct, err := env.DB.CurrentConsentText(ctx)
 	if err != nil {
-		if ct, err = env.DB.SaveConsentText(ctx, env.Actor(ketacare.RoleAdmin), "Consent to ketamine treatment."); err != nil {
+		if ct, err = env.DB.SaveConsentText(ctx, env.Actor(ketacare.RoleAdmin), "Consent to ketamine treatment, its risks of anxiety and of addiction explained."); err != nil {
 			t.Fatalf("consent text: %v", err)
 		}
 	}
@@ -892,5 +892,16 @@ func testCloseWithoutADose(t *testing.T, opts apptest.Options) {
 	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/close", next), map[string]any{"reason": "x"}); r.Status != http.StatusConflict ||
 		!strings.Contains(string(r.Body), "discharge") {
 		t.Errorf("closing a dosed session: %d %s", r.Status, r.Body)
+	}
+}
+
+// The session takes the plan's dose, whatever it is: no ceiling of its own
+// refuses what the prescriber wrote.
+func TestSessionTakesThePlansDose(t *testing.T) {
+	env, _ := startMonitoring(t, apptest.Options{})
+	p := readyPatient(t, env, "Large", "", clinical.RouteIV, "ketamine", 1500)
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
+	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"doseMg":1500`) {
+		t.Fatalf("opening the session of a 1500 mg plan: %d %s", r.Status, r.Body)
 	}
 }

@@ -124,7 +124,9 @@ func sessionFromPlan(plan *store.DosingPlan, in OpenInput) (store.NewDosingSessi
 	} else if n.Drug == DrugEsketamine && n.Route != clinical.RouteIntranasal {
 		f["route"] = "Esketamine is given intranasally."
 	}
-	if n.DoseMg <= 0 || n.DoseMg > 1000 || math.IsNaN(n.DoseMg) {
+	// No ceiling here: the dose is the plan's, which a prescriber wrote and
+	// the protocol sets no maximum for.
+	if !(n.DoseMg > 0) || math.IsInf(n.DoseMg, 0) {
 		f["doseMg"] = "Give the dose in mg (more than 0)."
 	}
 	return n, ketacare.FieldErrors(f)

@@ -390,7 +390,7 @@ func fhirReadyPatient(t *testing.T, env *apptest.Env) int64 {
 	}
 	ct, err := env.DB.CurrentConsentText(ctx)
 	if err != nil {
-		if ct, err = env.DB.SaveConsentText(ctx, env.Actor(ketacare.RoleAdmin), "Consent to ketamine treatment."); err != nil {
+		if ct, err = env.DB.SaveConsentText(ctx, env.Actor(ketacare.RoleAdmin), "Consent to ketamine treatment, its risks of anxiety and of addiction explained."); err != nil {
 			t.Fatalf("consent text: %v", err)
 		}
 	}

@@ -150,6 +150,19 @@ func (tx *Tx) saveConsentText(ctx context.Context, a ketacare.Actor, text string
 		return ConsentText{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "Write the consent text (up to 50,000 characters).",
 			Fields: map[string]string{"text": "Write the consent text (up to 50,000 characters)."}}
 	}
+	// The text must name the two risks the clinic's care is built around.
+	lower := strings.ToLower(text)
+	var missing []string
+	if !strings.Contains(lower, "anxiety") && !strings.Contains(lower, "anxious") {
+		missing = append(missing, "anxiety")
+	}
+	if !strings.Contains(lower, "addiction") && !strings.Contains(lower, "dependen") {
+		missing = append(missing, "addiction")
+	}
+	if len(missing) > 0 {
+		msg := "The consent text must name the risk of " + strings.Join(missing, " and of ") + " (see the text shipped as version 1)."
+		return ConsentText{}, &ketacare.Error{Code: ketacare.EINVALID, Message: msg, Fields: map[string]string{"text": msg}}
+	}
 	if tx.dialect == Postgres {
 		if _, err := tx.exec(ctx, "LOCK TABLE consent_texts IN EXCLUSIVE MODE"); err != nil {
 			return ConsentText{}, err

@@ -200,6 +200,13 @@ func TestOverrideDosingBlockedConsentAndPlan(t *testing.T) {
 		if _, err := db.SaveConsentText(ctx, n, "new"); ketacare.ErrorCode(err) != ketacare.EFORBIDDEN {
 			t.Fatalf("nurse saves consent text: %v", err)
 		}
+		// A text that does not name the risks of anxiety and addiction is refused.
+		for text, missing := range map[string]string{"I agree to treatment.": "anxiety and of addiction",
+			"You may feel anxious during the dose.": "addiction", "Ketamine can cause dependence.": "anxiety"} {
+			if _, err := db.SaveConsentText(ctx, admin, text); ketacare.ErrorCode(err) != ketacare.EINVALID || !strings.Contains(ketacare.ErrorMessage(err), missing) {
+				t.Errorf("consent text %q: %v", text, err)
+			}
+		}
 		if v, err := db.SaveConsentText(ctx, admin, defaultPlus("Also: nausea.")); err != nil || v.Version != 2 {
 			t.Fatalf("new consent text %+v, %v", v, err)
 		}
