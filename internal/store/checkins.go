@@ -229,13 +229,25 @@ func checkinEmail(baseURL, token string, c Checkin, reminder bool) (string, stri
 // checkinText is the text message carrying a check-in link. Like the email
 // it says nothing of the treatment: whoever sees the phone learns only that
 // a clinic asked how the person is.
-func checkinText(baseURL, token string, c Checkin, reminder bool) string {
+func checkinText(baseURL, token string, c Checkin, reminder bool, contacts []clinical.CrisisContact) string {
 	intro := "Your clinic would like to hear how you are: a few short questions, about 2 minutes."
 	if reminder {
 		intro = "Reminder: your clinic would like to hear how you are: a few short questions, about 2 minutes."
 	}
-	return fmt.Sprintf("%s %s%s (works once, until %s). If you need help now, call 999 or Samaritans on 116 123.",
-		intro, strings.TrimRight(baseURL, "/"), CheckinPath(token), c.ExpiresAt.In(FollowupLondon).Format("Mon 2 Jan 15:04"))
+	// The protocol's first two crisis lines that are calls and apply in
+	// every UK nation (emergency services and Samaritans, as shipped).
+	var lines []string
+	for _, ct := range contacts {
+		if ct.Kind == "call" && len(ct.Nations) > 1 && len(lines) < 2 {
+			lines = append(lines, ct.Name+" "+ct.Number)
+		}
+	}
+	help := "If you need help now, call your clinic"
+	if len(lines) > 0 {
+		help = "If you need help now: " + strings.Join(lines, ", ")
+	}
+	return fmt.Sprintf("%s %s%s (works once, until %s). %s.",
+		intro, strings.TrimRight(baseURL, "/"), CheckinPath(token), c.ExpiresAt.In(FollowupLondon).Format("Mon 2 Jan 15:04"), help)
 }
 
 // FollowupPassResult counts what one background pass did.
@@ -399,7 +411,12 @@ func (tx *Tx) followupSend(ctx context.Context, c Checkin, baseURL string, remin
 		sent = append(sent, "emailed")
 	}
 	if n, err := phone.Parse(p.Phone, phone.DefaultRegion); err == nil && n.Type.MaybeMobile() {
-		if _, err := tx.EnqueueText(ctx, NewText{To: n.E164, Body: checkinText(baseURL, token, c, reminder), Ref: fmt.Sprintf("checkin:%d", c.ID), PatientID: p.ID}); err != nil {
+		pv, err := tx.CurrentProtocol(ctx)
+		if err != nil {
+			return err
+		}
+		body := checkinText(baseURL, token, c, reminder, pv.Protocol.Callback.CrisisContacts)
+		if _, err := tx.EnqueueText(ctx, NewText{To: n.E164, Body: body, Ref: fmt.Sprintf("checkin:%d", c.ID), PatientID: p.ID}); err != nil {
 			return err
 		}
 		sent = append(sent, "texted")
