@@ -254,7 +254,7 @@ func TestAlertsNEWS2(t *testing.T) {
 	t.Run("from a session's readings", func(t *testing.T) {
 		now := obsDose.Add(30 * time.Minute)
 		obs := []clinical.Observation{{At: now, RespRate: new(26), SpO2: new(96), OnOxygen: new(false), Systolic: new(130),
-			Diastolic: new(80), Pulse: new(80), Consciousness: "A", TempC: new(37.0)}}
+			Diastolic: new(80), Pulse: new(80), Consciousness: "A", TempC: new(37.0), Anxiety: new(2), MOAAS: new(5)}}
 		r, ok := clinical.SessionNEWS2(p, obs, now, false)
 		if !ok {
 			t.Fatalf("SessionNEWS2() not computed: %+v", r)
@@ -324,9 +324,10 @@ func TestObservationOverdue(t *testing.T) {
 	last := obsDose.Add(15 * time.Minute)
 	due := last.Add(every)
 	obs := []clinical.Observation{
-		{At: obsDose.Add(-5 * time.Minute), Systolic: new(120), Diastolic: new(80)},
-		{At: last, Systolic: new(125), Diastolic: new(80)},
-		{At: last.Add(every), Anxiety: new(2)}, // a re-rating on time does not count as the observation
+		{At: obsDose.Add(-5 * time.Minute), Systolic: new(120), Diastolic: new(80), Anxiety: new(2), MOAAS: new(5)},
+		{At: last, Systolic: new(125), Diastolic: new(80), Anxiety: new(2), MOAAS: new(5)},
+		{At: last.Add(every), Anxiety: new(2)},                        // a re-rating on time does not count as the observation
+		{At: last.Add(every), Systolic: new(124), Diastolic: new(80)}, // nor does a blood pressure without MOAA/S
 	}
 	tests := []struct {
 		now  time.Time

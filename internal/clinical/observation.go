@@ -313,14 +313,27 @@ func latestObservation(obs []Observation, notBefore, now time.Time, has func(Obs
 	return best, found
 }
 
-// LastScheduledObservationAt returns the time of the latest observation at
-// or before now that records a blood pressure: the reading every scheduled
-// observation includes. A quick anxiety re-rating in between does not reset
-// the schedule. It returns the zero time when there is none.
+// LastScheduledObservationAt returns the time up to which the scheduled
+// observations are complete at now: every scheduled observation includes a
+// blood pressure, the anxiety rating and MOAA/S, so it is the oldest of
+// the latest times each was recorded (a bedside monitor's blood pressure
+// alone, or a quick anxiety re-rating, does not reset the schedule; the
+// three may come in separate entries). It returns the zero time when one
+// of them was never recorded.
 func LastScheduledObservationAt(obs []Observation, now time.Time) time.Time {
-	o, ok := latestObservation(obs, time.Time{}, now, func(o Observation) bool { return o.Systolic != nil })
-	if !ok {
-		return time.Time{}
+	var at time.Time
+	for _, has := range []func(Observation) bool{
+		func(o Observation) bool { return o.Systolic != nil },
+		func(o Observation) bool { return o.Anxiety != nil },
+		func(o Observation) bool { return o.MOAAS != nil },
+	} {
+		o, ok := latestObservation(obs, time.Time{}, now, has)
+		if !ok {
+			return time.Time{}
+		}
+		if at.IsZero() || o.At.Before(at) {
+			at = o.At
+		}
 	}
-	return o.At
+	return at
 }

@@ -201,12 +201,16 @@ var cmpIgnoreMessage = cmp.FilterPath(func(p cmp.Path) bool {
 	return p.Last().String() == ".Message"
 }, cmp.Ignore())
 
+// A scheduled observation is complete with a blood pressure, the anxiety
+// rating and MOAA/S, in one entry or several.
 func TestLastScheduledObservationAt(t *testing.T) {
 	obs := []clinical.Observation{
-		{At: obsDose.Add(-5 * time.Minute), Systolic: new(130), Diastolic: new(80)},
-		{At: obsDose.Add(15 * time.Minute), Systolic: new(140), Diastolic: new(85)},
-		{At: obsDose.Add(20 * time.Minute), Anxiety: new(6)}, // a quick re-rating: not a scheduled observation
+		{At: obsDose.Add(-5 * time.Minute), Systolic: new(130), Diastolic: new(80), Anxiety: new(2), MOAAS: new(5)},
+		{At: obsDose.Add(15 * time.Minute), Systolic: new(140), Diastolic: new(85), Anxiety: new(3), MOAAS: new(5)},
+		{At: obsDose.Add(20 * time.Minute), Anxiety: new(6)},                        // a quick re-rating: not a scheduled observation
+		{At: obsDose.Add(30 * time.Minute), Systolic: new(150), Diastolic: new(90)}, // a monitor's blood pressure alone
 		{At: obsDose.Add(40 * time.Minute), Systolic: new(150), Diastolic: new(90)},
+		{At: obsDose.Add(41 * time.Minute), Anxiety: new(4), MOAAS: new(4)}, // the nurse's ratings a minute later
 	}
 	tests := []struct {
 		now  time.Time
@@ -215,7 +219,9 @@ func TestLastScheduledObservationAt(t *testing.T) {
 		{obsDose.Add(-10 * time.Minute), time.Time{}},
 		{obsDose, obsDose.Add(-5 * time.Minute)},
 		{obsDose.Add(25 * time.Minute), obsDose.Add(15 * time.Minute)},
-		{obsDose.Add(40 * time.Minute), obsDose.Add(40 * time.Minute)},
+		{obsDose.Add(35 * time.Minute), obsDose.Add(15 * time.Minute)}, // MOAA/S last at +15
+		{obsDose.Add(40 * time.Minute), obsDose.Add(15 * time.Minute)},
+		{obsDose.Add(41 * time.Minute), obsDose.Add(40 * time.Minute)},
 	}
 	for _, tt := range tests {
 		if got := clinical.LastScheduledObservationAt(obs, tt.now); !got.Equal(tt.want) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -523,7 +524,13 @@ func testOverdueObservationReminder(t *testing.T, opts apptest.Options) {
 		t.Fatalf("no overdue reminder after interval + grace: %+v", a)
 	}
 	env.App.Monitoring.Tick(context.Background())
+	// A blood pressure alone (a bedside monitor's) is not the observation:
+	// the anxiety rating and MOAA/S are due with it.
 	o := postObs(t, env, s, map[string]any{"systolic": 122, "diastolic": 76})
+	if !slices.Contains(o.openRules(), "observation-overdue") {
+		t.Errorf("a blood pressure alone cleared the overdue reminder: %v", o.openRules())
+	}
+	o = postObs(t, env, s, map[string]any{"anxiety": 2, "moaas": 5})
 	for _, al := range o.Alerts {
 		if al.Rule == "observation-overdue" {
 			t.Errorf("overdue reminder still outstanding after the observation: %+v", al)
