@@ -261,7 +261,7 @@ func prepareOne(ctx context.Context, db *store.DB, mon *monitoring.Service, nurs
 	if _, err := mon.RecordObservation(ctx, nurse, s.ID, monitoring.ObservationInput{Observation: base, Source: monitoring.SourceAPI}); err != nil {
 		return 0, err
 	}
-	if _, err := mon.MarkDose(ctx, nurse, s.ID, nil, nil); err != nil {
+	if _, err := mon.MarkDose(ctx, nurse, s.ID, monitoring.DoseInput{}); err != nil {
 		return 0, err
 	}
 	return s.ID, nil

@@ -89,7 +89,7 @@ func loadMonitoring(ctx context.Context, db *store.DB, patientIDs []int64) error
 		for i, r := range c.script {
 			if i == 1 {
 				db.Now = func() time.Time { return dose }
-				if _, err := mon.MarkDose(ctx, nurse, sess.ID, &dose, nil); err != nil {
+				if _, err := mon.MarkDose(ctx, nurse, sess.ID, monitoring.DoseInput{At: &dose}); err != nil {
 					return err
 				}
 			}
@@ -187,7 +187,7 @@ func simulate(ctx context.Context, mon *monitoring.Service, every time.Duration)
 		}
 		for i, r := range liveScript {
 			if i == 1 && sess.DoseAt == nil {
-				if sess, err = mon.MarkDose(ctx, nurse, sess.ID, nil, nil); err != nil {
+				if sess, err = mon.MarkDose(ctx, nurse, sess.ID, monitoring.DoseInput{}); err != nil {
 					return err
 				}
 			}

@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +154,13 @@ func openDosed(t testing.TB, env *apptest.Env, patient int64, baseline map[strin
 	if baseline != nil {
 		postObs(t, env, s.ID, baseline)
 	}
-	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s.ID), map[string]any{}); r.Status != http.StatusOK {
+	// A test of other rules may start from a partial baseline: the nurse
+	// then confirms dosing without a complete one.
+	dose := map[string]any{}
+	if baseline["systolic"] == nil || baseline["anxiety"] == nil || baseline["moaas"] == nil {
+		dose["withoutBaseline"] = true
+	}
+	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s.ID), dose); r.Status != http.StatusOK {
 		t.Fatalf("dose: %d %s", r.Status, r.Body)
 	}
 	return s.ID
@@ -910,5 +916,56 @@ func TestSessionTakesThePlansDose(t *testing.T) {
 	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
 	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"doseMg":1500`) {
 		t.Fatalf("opening the session of a 1500 mg plan: %d %s", r.Status, r.Body)
+	}
+}
+
+// The dose waits for a complete pre-dose baseline (a blood pressure, the
+// anxiety rating and MOAA/S, in one entry or several), unless the nurse
+// confirms that none was taken; that is audited.
+func TestDoseNeedsABaseline(t *testing.T) { forEachDB(t, testDoseNeedsABaseline) }
+
+func testDoseNeedsABaseline(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	open := func(family string) int64 {
+		p := readyPatient(t, env, family, "", clinical.RouteIM, "ketamine", 35)
+		r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
+		var s sessionResp
+		r.JSON(t, &s)
+		return s.ID
+	}
+	dose := func(s int64, body map[string]any) apptest.Response {
+		return env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s), body)
+	}
+	s := open("Baseline")
+	if r := dose(s, map[string]any{}); r.Status != http.StatusConflict || !strings.Contains(string(r.Body), `"withoutBaseline"`) {
+		t.Fatalf("dose with no baseline: %d %s", r.Status, r.Body)
+	}
+	postObs(t, env, s, map[string]any{"systolic": 124, "diastolic": 80, "pulse": 72})
+	if r := dose(s, map[string]any{}); r.Status != http.StatusConflict {
+		t.Fatalf("dose with a blood pressure only: %d %s", r.Status, r.Body)
+	}
+	clock.Add(time.Minute)
+	postObs(t, env, s, map[string]any{"anxiety": 3, "moaas": 5})
+	if r := dose(s, map[string]any{}); r.Status != http.StatusOK {
+		t.Fatalf("dose after the baseline in two entries: %d %s", r.Status, r.Body)
+	}
+	// The rise rules then compare with that baseline.
+	clock.Add(15 * time.Minute)
+	if o := postObs(t, env, s, map[string]any{"systolic": 166, "diastolic": 90, "anxiety": 6, "moaas": 3}); !slices.Contains(o.openRules(), "bp-rise") ||
+		!slices.Contains(o.openRules(), "anxiety-rise") {
+		t.Errorf("rules against the baseline: %v", o.openRules())
+	}
+
+	other := open("NoBaseline")
+	if r := dose(other, map[string]any{"withoutBaseline": true}); r.Status != http.StatusOK {
+		t.Fatalf("dose confirmed without a baseline: %d %s", r.Status, r.Body)
+	}
+	entries, err := env.DB.ListAudit(context.Background(), store.AuditFilter{Action: "session.dose"})
+	found := false
+	for _, e := range entries {
+		found = found || strings.Contains(e.Detail, fmt.Sprintf("session %d: dose marked without a complete pre-dose baseline", other))
+	}
+	if err != nil || !found {
+		t.Errorf("no audit of the dose without a baseline: %v", err)
 	}
 }

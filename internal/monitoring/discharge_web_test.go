@@ -88,10 +88,38 @@ func TestWebCloseWithoutADose(t *testing.T) {
 	var s sessionResp
 	r.JSON(t, &s)
 
+	do, csrf := nurseBrowser(t, env)
+	page := fmt.Sprintf("/sessions/%d", s.ID)
+	_, body := do(page, nil)
+	if !strings.Contains(body, "Close the session without a dose") {
+		t.Fatal("the session page offers no way to close it without a dose")
+	}
+	tok := csrf(body)
+	if code, body := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {""}}); code != http.StatusBadRequest || !strings.Contains(body, "Give the reason the session closes without a dose") {
+		t.Fatalf("no reason: %d", code)
+	}
+	if code, _ := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {"Opened for the wrong patient."}}); code != http.StatusSeeOther {
+		t.Fatalf("close: %d", code)
+	}
+	if _, body := do(page, nil); !strings.Contains(body, "Closed without a dose") || !strings.Contains(body, "Opened for the wrong patient.") || strings.Contains(body, "Mark the dose given") {
+		t.Error("the closed session's page does not say so")
+	}
+}
+
+// nurseBrowser signs the nurse in to the web UI: do gets a page (nil form)
+// or posts a form, without following redirects; csrf finds a page's token.
+func nurseBrowser(t *testing.T, env *apptest.Env) (do func(path string, form url.Values) (int, string), csrf func(page string) string) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-	do := func(path string, form url.Values) (int, string) {
+	field := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	csrf = func(page string) string {
+		m := field.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no CSRF token on the page")
+		}
+		return m[1]
+	}
+	do = func(path string, form url.Values) (int, string) {
 		var resp *http.Response
 		var err error
 		if form == nil {
@@ -107,23 +135,35 @@ func TestWebCloseWithoutADose(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	_, login := do("/login", nil)
-	tok := csrf.FindStringSubmatch(login)[1]
-	if code, _ := do("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
+	if code, _ := do("/login", url.Values{"csrf_token": {csrf(login)}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", code)
 	}
+	return do, csrf
+}
+
+// TestWebDoseWithoutBaseline: before a complete baseline the session page
+// asks the nurse to confirm dosing without one.
+func TestWebDoseWithoutBaseline(t *testing.T) {
+	env, _ := startMonitoring(t, apptest.Options{})
+	p := readyPatient(t, env, "Hurried", "", clinical.RouteIM, "ketamine", 35)
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
+	var s sessionResp
+	r.JSON(t, &s)
+	do, csrf := nurseBrowser(t, env)
 	page := fmt.Sprintf("/sessions/%d", s.ID)
 	_, body := do(page, nil)
-	if !strings.Contains(body, "Close the session without a dose") {
-		t.Fatal("the session page offers no way to close it without a dose")
+	if !strings.Contains(body, "The pre-dose baseline is not complete") || !strings.Contains(body, `id="withoutBaseline"`) {
+		t.Fatal("the session page does not say the baseline is missing")
 	}
-	tok = csrf.FindStringSubmatch(body)[1]
-	if code, body := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {""}}); code != http.StatusBadRequest || !strings.Contains(body, "Give the reason the session closes without a dose") {
-		t.Fatalf("no reason: %d", code)
+	tok := csrf(body)
+	if code, body := do(page+"/dose", url.Values{"csrf_token": {tok}}); code != http.StatusConflict || !strings.Contains(body, `href="#withoutBaseline"`) {
+		t.Fatalf("dose without confirming: %d", code)
 	}
-	if code, _ := do(page+"/close", url.Values{"csrf_token": {tok}, "reason": {"Opened for the wrong patient."}}); code != http.StatusSeeOther {
-		t.Fatalf("close: %d", code)
+	if code, _ := do(page+"/dose", url.Values{"csrf_token": {tok}, "withoutBaseline": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("dose confirmed: %d", code)
 	}
-	if _, body := do(page, nil); !strings.Contains(body, "Closed without a dose") || !strings.Contains(body, "Opened for the wrong patient.") || strings.Contains(body, "Mark the dose given") {
-		t.Error("the closed session's page does not say so")
+	postObs(t, env, s.ID, map[string]any{"systolic": 120, "diastolic": 80, "anxiety": 2, "moaas": 5})
+	if _, body := do(page, nil); strings.Contains(body, "The pre-dose baseline is not complete") {
+		t.Error("a dosed session still asks for the baseline")
 	}
 }

@@ -132,10 +132,21 @@ func sessionFromPlan(plan *store.DosingPlan, in OpenInput) (store.NewDosingSessi
 	return n, ketacare.FieldErrors(f)
 }
 
-// MarkDose records the dose given (its time defaults to now): the session
-// clock starts. endAt, when given, records the end of the dose (end of an
-// infusion), from which the discharge wait is counted.
-func (s *Service) MarkDose(ctx context.Context, a ketacare.Actor, sessionID int64, at, endAt *time.Time) (store.DosingSession, error) {
+// DoseInput marks a dose.
+type DoseInput struct {
+	At    *time.Time // when the dose was given; now when nil
+	EndAt *time.Time // the end of the dose (end of an infusion), from which the discharge wait counts
+	// WithoutBaseline confirms marking the dose although the pre-dose
+	// baseline (blood pressure, anxiety rating, MOAA/S) is not complete.
+	WithoutBaseline bool
+}
+
+// MarkDose records the dose given: the session clock starts. The pre-dose
+// baseline must be complete first (the rise and sedation alerts compare
+// with it), unless the nurse confirms going without. in.EndAt, when given,
+// records the end of the dose.
+func (s *Service) MarkDose(ctx context.Context, a ketacare.Actor, sessionID int64, in DoseInput) (store.DosingSession, error) {
+	at, endAt := in.At, in.EndAt
 	e := s.entry(sessionID)
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -159,6 +170,24 @@ func (s *Service) MarkDose(ctx context.Context, a ketacare.Actor, sessionID int6
 		}
 		if sess.DoseAt != nil && endAt == nil {
 			return ketacare.Errorf(ketacare.ECONFLICT, "The dose was already marked at %s.", sess.DoseAt.Format(time.RFC3339))
+		}
+		first := sess.DoseAt == nil
+		if first {
+			complete, err := baselineComplete(ctx, tx, sessionID, when)
+			if err != nil {
+				return err
+			}
+			if !complete && !in.WithoutBaseline {
+				return &ketacare.Error{Code: ketacare.ECONFLICT, Message: "Record the pre-dose baseline first: a blood pressure, the anxiety rating and MOAA/S. " +
+					"Without it the rise and sedation alerts have nothing to compare with. To mark the dose anyway, confirm that no baseline was taken.",
+					Fields: map[string]string{"withoutBaseline": "Record the pre-dose baseline first, or confirm that no baseline was taken."}}
+			}
+			if !complete {
+				if err := tx.Audit(ctx, store.Event{Actor: a, Action: "session.dose", ClinicID: sess.ClinicID, PatientID: sess.PatientID,
+					Detail: fmt.Sprintf("session %d: dose marked without a complete pre-dose baseline, confirmed", sess.ID)}); err != nil {
+					return err
+				}
+			}
 		}
 		return tx.MarkDose(ctx, a, &sess, when, endAt)
 	})
@@ -469,4 +498,19 @@ func (s *Service) Acknowledge(ctx context.Context, a ketacare.Actor, alertID int
 	}
 	s.publish([]live.Event{s.event(EventAlertAcknowledged, al.ClinicID, al.SessionID, AlertEvent{Alert: al, PatientName: name})})
 	return al, nil
+}
+
+// baselineComplete reports whether the readings taken before the dose at
+// doseAt, or at its very time, hold a blood pressure, the anxiety rating
+// and MOAA/S.
+func baselineComplete(ctx context.Context, tx *store.Tx, sessionID int64, doseAt time.Time) (bool, error) {
+	recs, err := tx.SessionObservations(ctx, sessionID)
+	if err != nil {
+		return false, err
+	}
+	obs := make([]clinical.Observation, len(recs))
+	for i, r := range recs {
+		obs[i] = r.Observation
+	}
+	return !clinical.LastScheduledObservationAt(obs, doseAt).IsZero(), nil
 }

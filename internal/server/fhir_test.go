@@ -445,7 +445,7 @@ func testFHIRObservations(t *testing.T, opts apptest.Options) {
 		return o.ID, &o.NEWS2.Total
 	}
 	base, _ := obs(map[string]any{"systolic": 124, "diastolic": 78, "pulse": 72, "spo2": 98, "respRate": 14, "tempC": 36.8,
-		"consciousness": "A", "onOxygen": false, "anxiety": 3})
+		"consciousness": "A", "onOxygen": false, "anxiety": 3, "moaas": 5})
 	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", sess.ID), map[string]any{}); r.Status != http.StatusOK {
 		t.Fatalf("dose: %d %s", r.Status, r.Body)
 	}
@@ -523,7 +523,7 @@ func testFHIRObservations(t *testing.T, opts apptest.Options) {
 		"code=" + url.QueryEscape("http://snomed.info/sct|1104051000000101"): 2,
 		"code=" + url.QueryEscape("http://snomed.info/sct|8867-4"):           0,
 		"code=anxiety-nrs":              2,
-		"code=moaas":                    1,
+		"code=moaas":                    2,
 		"code=cadss-6":                  1,
 		"code=70274-6":                  1,
 		"code=44261-6":                  1,

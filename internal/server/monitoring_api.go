@@ -124,6 +124,9 @@ func toObservationJSON(r store.ObservationRecord) observationJSON {
 type doseInput struct {
 	At    *time.Time `json:"at,omitempty" doc:"when the dose was given; now when absent"`
 	EndAt *time.Time `json:"endAt,omitempty" doc:"the end of the dose (end of an infusion)"`
+	// Without a complete pre-dose baseline the dose is refused (409) unless
+	// this confirms that none was taken.
+	WithoutBaseline bool `json:"withoutBaseline,omitempty" doc:"confirm marking the dose although the pre-dose baseline (blood pressure, anxiety rating, MOAA/S) is not complete"`
 }
 
 // gateJSON is the discharge gate.
@@ -241,7 +244,7 @@ func (s *Server) apiSessionDose(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	sess, err := s.mon.MarkDose(r.Context(), mustActor(r), id, in.At, in.EndAt)
+	sess, err := s.mon.MarkDose(r.Context(), mustActor(r), id, monitoring.DoseInput{At: in.At, EndAt: in.EndAt, WithoutBaseline: in.WithoutBaseline})
 	if err != nil {
 		return err
 	}

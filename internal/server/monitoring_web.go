@@ -214,6 +214,13 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, closeReas
 	page := web.SessionPage{Base: s.base(r, "Session"), Patient: rec.Patient, Session: sessionView(rec.Session, rec.Now),
 		CADSSDue: rec.CADSSDue, Gate: gateView(rec.Gate), ProtocolVersion: rec.Protocol.Version,
 		EventsURL: fmt.Sprintf("/api/v1/sessions/%d/events", id), CloseReason: closeReason}
+	if rec.Session.DoseAt == nil {
+		obs := make([]clinical.Observation, len(rec.Observations))
+		for i, o := range rec.Observations {
+			obs[i] = o.Observation
+		}
+		page.BaselineComplete = !clinical.LastScheduledObservationAt(obs, rec.Now).IsZero()
+	}
 	if closeErr != nil {
 		page.Errors = web.ErrorSummary{Fields: ketacare.ErrorFields(closeErr)}
 	}
@@ -304,7 +311,10 @@ func (s *Server) webSessionDose(w http.ResponseWriter, r *http.Request) error {
 		now := s.db.Now()
 		end = &now
 	}
-	if _, err := s.mon.MarkDose(r.Context(), mustActor(r), id, nil, end); err != nil {
+	in := monitoring.DoseInput{EndAt: end, WithoutBaseline: r.PostFormValue("withoutBaseline") == "yes"}
+	if _, err := s.mon.MarkDose(r.Context(), mustActor(r), id, in); ketacare.ErrorFields(err)["withoutBaseline"] != "" {
+		return s.renderSession(w, r, "", err, http.StatusConflict)
+	} else if err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/sessions/%d", id), http.StatusSeeOther)

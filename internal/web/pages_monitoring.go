@@ -197,6 +197,9 @@ type SessionPage struct {
 	ProtocolVersion int
 	EventsURL       string
 	DischargeGate   GateView // the gate as signed, for a discharged session
+	// BaselineComplete: before the dose, the pre-dose baseline holds a blood
+	// pressure, the anxiety rating and MOAA/S.
+	BaselineComplete bool
 	// The form closing a session without a dose, as typed, with its errors.
 	CloseReason string
 	Errors      ErrorSummary
