@@ -30,38 +30,94 @@ func loadFollowup(ctx context.Context, db *store.DB, patientIDs []int64) error {
 	}
 	priya := patientIDs[3]
 	dose := time.Now().UTC().Add(-47 * time.Hour).Truncate(time.Minute)
+	infusionEnd := dose.Add(40 * time.Minute)
+	discharged := dose.Add(100 * time.Minute)
 	ratings := []struct {
 		min, nrs int
-	}{{-10, 3}, {20, 7}, {40, 6}, {70, 5}}
+	}{{-10, 3}, {20, 7}, {40, 6}, {70, 5}, {95, 5}}
+	// The session is written as it happened: the database clock is moved
+	// to each moment, as for the other demo sessions.
+	realNow := db.Now
+	defer func() { db.Now = realNow }()
+	at := func(t time.Time) { db.Now = func() time.Time { return t } }
 	var sid int64
+	at(dose.Add(-15 * time.Minute))
 	err = db.Update(ctx, func(tx *store.Tx) error {
 		if _, err := tx.PatientFor(ctx, nurse, priya, "demo.load"); err != nil {
 			return err
 		}
 		s, err := tx.InsertDosingSession(ctx, nurse, store.NewDosingSession{PatientID: priya, ClinicID: nurse.HomeClinic(), Drug: "ketamine",
 			Route: clinical.RouteIV, DoseMg: 35, Protocol: 1})
-		if err != nil {
-			return err
-		}
 		sid = s.ID
-		if err := tx.MarkDose(ctx, nurse, &s, dose, nil); err != nil {
-			return err
+		return err
+	})
+	var sess store.DosingSession
+	var obs []clinical.Observation
+	var warning store.Alert
+	for i, r := range ratings {
+		if err != nil {
+			break
 		}
-		for _, r := range ratings {
-			rec := &store.ObservationRecord{SessionID: s.ID, Observation: clinical.Observation{At: dose.Add(time.Duration(r.min) * time.Minute),
-				Anxiety: new(r.nrs)}, Source: "web", RecordedBy: nurse.UserID, ProtocolVersion: 1}
-			if err := tx.InsertObservation(ctx, rec); err != nil {
+		t := dose.Add(time.Duration(r.min) * time.Minute)
+		at(t)
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			if sess, err = tx.SessionByID(ctx, sid); err != nil {
 				return err
 			}
-			if r.min == 20 {
-				if _, err := tx.RaiseAlert(ctx, nurse, s, clinical.Firing{Rule: clinical.RuleAnxietyWarning, Tier: clinical.TierWarning,
-					Message: "Anxiety 7: warning", Value: "7", At: rec.At}, rec.ID, 1); err != nil {
+			switch {
+			case i == 1: // the first reading after the dose, marked given at its time
+				if err := tx.MarkDose(ctx, nurse, &sess, dose, nil); err != nil {
+					return err
+				}
+			case r.min == 40: // the infusion has just ended
+				if err := tx.MarkDose(ctx, nurse, &sess, dose, &infusionEnd); err != nil {
 					return err
 				}
 			}
-		}
-		return tx.RecordDischarge(ctx, nurse, &s, clinical.GateResult{Pass: true}, 1, "")
-	})
+			o := clinical.Observation{At: t, Systolic: new(126 + r.nrs), Diastolic: new(80), Pulse: new(72 + r.nrs), SpO2: new(98), RespRate: new(14),
+				Anxiety: new(r.nrs), MOAAS: new(5), Consciousness: "A", OnOxygen: new(false)}
+			obs = append(obs, o)
+			rec := &store.ObservationRecord{SessionID: sid, Observation: o, Source: "web", RecordedBy: nurse.UserID, ProtocolVersion: 1}
+			if err := tx.InsertObservation(ctx, rec); err != nil {
+				return err
+			}
+			switch r.min {
+			case 20:
+				warning, err = tx.RaiseAlert(ctx, nurse, sess, clinical.Firing{Rule: clinical.RuleAnxietyWarning, Tier: clinical.TierWarning,
+					Message: "Anxiety 7: warning", Value: "7", At: t}, rec.ID, 1)
+				if err == nil {
+					err = tx.AcknowledgeAlert(ctx, nurse, &warning)
+				}
+				return err
+			case 40:
+				return tx.ClearAlert(ctx, warning.ID)
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		// Signed outside the gate: the anxiety had not come back to within
+		// one point of the baseline.
+		at(discharged)
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			pv, err := tx.CurrentProtocol(ctx)
+			if err != nil {
+				return err
+			}
+			if err := tx.SetDischargeChecks(ctx, nurse, &sess, true, true); err != nil {
+				return err
+			}
+			gate := clinical.DischargeGate(pv.Protocol.Discharge, clinical.DischargeInput{Route: clinical.RouteIV, DoseEndAt: infusionEnd,
+				Baseline: obs[0], Observations: obs, EscortConfirmed: true, DrivingAdviceGiven: true, Now: discharged})
+			reason := ""
+			if !gate.Pass {
+				reason = "Anxiety 5 and easing; her partner took her home and will call if it worsens."
+			}
+			return tx.RecordDischarge(ctx, nurse, &sess, gate, pv.Version, reason)
+		})
+	}
+	db.Now = realNow
 	if err != nil {
 		return fmt.Errorf("demo follow-up session: %w", err)
 	}
