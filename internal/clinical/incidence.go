@@ -14,18 +14,62 @@ import (
 type ReportsProtocol struct {
 	DoseBandMgPerKg float64 `json:"doseBandMgPerKg"`
 	DoseBandMg      float64 `json:"doseBandMg"`
+	// GAD7MinimalChange is the smallest change of the GAD-7 total that
+	// matters clinically (4 points); GAD7ReliableChange the change beyond
+	// measurement error (6 points). The patient's timeline reads the
+	// change since the first GAD-7 against them.
+	GAD7MinimalChange  int `json:"gad7MinimalChange"`
+	GAD7ReliableChange int `json:"gad7ReliableChange"`
 }
 
 // DefaultReports is the shipped grouping: 0.25 mg/kg bands, and 25 mg bands
 // (esketamine's 28, 56 and 84 mg fall in three different ones). Protocol
 // versions saved before reports had settings use it.
 func DefaultReports() ReportsProtocol {
-	return ReportsProtocol{DoseBandMgPerKg: 0.25, DoseBandMg: 25}
+	return ReportsProtocol{DoseBandMgPerKg: 0.25, DoseBandMg: 25, GAD7MinimalChange: 4, GAD7ReliableChange: 6}
+}
+
+// WithDefaults fills the settings a protocol version saved before they
+// existed lacks with the shipped ones.
+func (p ReportsProtocol) WithDefaults() ReportsProtocol {
+	d := DefaultReports()
+	if p.DoseBandMgPerKg == 0 && p.DoseBandMg == 0 {
+		p.DoseBandMgPerKg, p.DoseBandMg = d.DoseBandMgPerKg, d.DoseBandMg
+	}
+	if p.GAD7MinimalChange == 0 && p.GAD7ReliableChange == 0 {
+		p.GAD7MinimalChange, p.GAD7ReliableChange = d.GAD7MinimalChange, d.GAD7ReliableChange
+	}
+	return p
+}
+
+// GAD7Change reads the change of the GAD-7 total from first to latest
+// against the protocol's thresholds: a fall is an improvement.
+func GAD7Change(p ReportsProtocol, first, latest int) string {
+	d := latest - first
+	size := d
+	if size < 0 {
+		size = -size
+	}
+	direction := "improvement"
+	if d > 0 {
+		direction = "worsening"
+	}
+	switch {
+	case size >= p.GAD7ReliableChange:
+		return "a reliable " + direction
+	case size >= p.GAD7MinimalChange:
+		return "a clinically important " + direction
+	default:
+		return "no clinically important change"
+	}
 }
 
 func (p ReportsProtocol) validate() error {
 	if !(p.DoseBandMgPerKg >= 0.01 && p.DoseBandMgPerKg <= 10) || !(p.DoseBandMg >= 1 && p.DoseBandMg <= 1000) {
 		return fmt.Errorf("reports: must have 0.01 ≤ doseBandMgPerKg ≤ 10 and 1 ≤ doseBandMg ≤ 1000 (got %g, %g)", p.DoseBandMgPerKg, p.DoseBandMg)
+	}
+	if !(p.GAD7MinimalChange >= 1 && p.GAD7MinimalChange <= p.GAD7ReliableChange && p.GAD7ReliableChange <= 21) {
+		return fmt.Errorf("reports: must have 1 ≤ gad7MinimalChange ≤ gad7ReliableChange ≤ 21 (got %d, %d)", p.GAD7MinimalChange, p.GAD7ReliableChange)
 	}
 	return nil
 }

@@ -125,3 +125,37 @@ func TestIncidenceCountsEachDimension(t *testing.T) {
 		t.Errorf("empty report %+v", empty)
 	}
 }
+
+// GAD7Change reads a change at and around each threshold of the protocol,
+// and follows the thresholds when they change.
+func TestGAD7Change(t *testing.T) {
+	p := DefaultReports()
+	for _, c := range []struct {
+		first, latest int
+		want          string
+	}{
+		{14, 14, "no clinically important change"},
+		{14, 11, "no clinically important change"},
+		{14, 10, "a clinically important improvement"},
+		{14, 9, "a clinically important improvement"},
+		{14, 8, "a reliable improvement"},
+		{10, 13, "no clinically important change"},
+		{10, 14, "a clinically important worsening"},
+		{10, 16, "a reliable worsening"},
+	} {
+		if got := GAD7Change(p, c.first, c.latest); got != c.want {
+			t.Errorf("GAD7Change(%d -> %d) = %q, want %q", c.first, c.latest, got, c.want)
+		}
+	}
+	p.GAD7MinimalChange, p.GAD7ReliableChange = 5, 8
+	if got := GAD7Change(p, 14, 10); got != "no clinically important change" {
+		t.Errorf("with a minimal change of 5, 14 -> 10 reads %q", got)
+	}
+	if got := GAD7Change(p, 14, 7); got != "a clinically important improvement" {
+		t.Errorf("with a reliable change of 8, 14 -> 7 reads %q", got)
+	}
+	old := ReportsProtocol{DoseBandMgPerKg: 0.5, DoseBandMg: 20}.WithDefaults()
+	if old.GAD7MinimalChange != 4 || old.GAD7ReliableChange != 6 || old.DoseBandMg != 20 {
+		t.Errorf("a version saved before the GAD-7 settings reads %+v", old)
+	}
+}

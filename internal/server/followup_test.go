@@ -289,3 +289,20 @@ func TestBrokenCheckinLink(t *testing.T) {
 		t.Errorf("API with a broken token: %d %s", r.Status, r.Body)
 	}
 }
+
+// The timeline reads the change of the GAD-7 since the first against the
+// protocol's thresholds.
+func TestTimelineReadsGAD7Change(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	p := env.CreatePatient("Alex", "Morgan")
+	for _, answers := range [][]int{{2, 2, 2, 2, 2, 2, 2}, {1, 1, 1, 1, 1, 1, 1}} { // 14, then 7
+		if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/assessments", p),
+			map[string]any{"instrument": "gad7", "answers": answers}); r.Status != http.StatusCreated {
+			t.Fatalf("GAD-7: %d %s", r.Status, r.Body)
+		}
+	}
+	r := env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/patients/%d/timeline", p), nil)
+	if r.Status != 200 || !regexp.MustCompile(`GAD-7 14 on [^,]+, 7 on [^:]+: -7, a reliable improvement \(protocol version 1: 4 points matter clinically, 6 are a reliable change\)`).Match(r.Body) {
+		t.Errorf("timeline: %d\n%s", r.Status, r.Body)
+	}
+}

@@ -496,8 +496,32 @@ func followupCheckinRows(list []store.Checkin, t *store.Timeline) []web.Timeline
 	return out
 }
 
+// gad7Change tells the change of the GAD-7 total from the first to the
+// latest, read against the protocol's thresholds ("" with fewer than two).
+func (s *Server) gad7Change(r *http.Request, scores []store.Assessment) string {
+	var with []store.Assessment
+	for _, a := range scores {
+		if a.Total != nil {
+			with = append(with, a)
+		}
+	}
+	if len(with) < 2 {
+		return ""
+	}
+	pv, err := s.db.CurrentProtocol(r.Context())
+	if err != nil {
+		return ""
+	}
+	first, last := with[0], with[len(with)-1]
+	a, b := int(*first.Total), int(*last.Total)
+	return fmt.Sprintf("GAD-7 %d on %s, %d on %s: %+d, %s (protocol version %d: %d points matter clinically, %d are a reliable change).",
+		a, first.CreatedAt.In(web.London).Format("2 Jan 2006"), b, last.CreatedAt.In(web.London).Format("2 Jan 2006"), b-a,
+		clinical.GAD7Change(pv.Protocol.Reports, a, b), pv.Version, pv.Protocol.Reports.GAD7MinimalChange, pv.Protocol.Reports.GAD7ReliableChange)
+}
+
 func (s *Server) followupTimelinePage(r *http.Request, t store.Timeline, self bool) web.TimelinePage {
 	p := web.TimelinePage{Base: s.base(r, "Timeline"), Patient: t.Patient, Self: self, Chart: followupChart(t), Checkins: followupCheckinRows(t.Checkins, &t)}
+	p.GAD7Change = s.gad7Change(r, t.GAD7)
 	reviewBySession := map[int64]store.Review{}
 	for _, rv := range t.Reviews {
 		reviewBySession[rv.SessionID] = rv

@@ -20,6 +20,9 @@ func decodeProtocol(doc string) (clinical.Protocol, error) {
 	if err := dec.Decode(&p); err != nil {
 		return p, ketacare.Errorf(ketacare.EINVALID, "The protocol document is not valid: %s.", describeJSONError(err))
 	}
+	// A document copied from a version saved before the report settings
+	// existed gets the shipped ones, as when that version is read.
+	p.Reports = p.Reports.WithDefaults()
 	return p, nil
 }
 

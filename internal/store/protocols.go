@@ -94,9 +94,7 @@ func scanProtocol(s interface{ Scan(...any) error }) (ProtocolVersion, error) {
 	if err := json.Unmarshal([]byte(v.Document), &v.Protocol); err != nil {
 		return v, fmt.Errorf("protocol version %d: %w", v.Version, err)
 	}
-	if v.Protocol.Reports == (clinical.ReportsProtocol{}) { // saved before reports had settings
-		v.Protocol.Reports = clinical.DefaultReports()
-	}
+	v.Protocol.Reports = v.Protocol.Reports.WithDefaults() // versions saved before these settings existed
 	return v, nil
 }
 

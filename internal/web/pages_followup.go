@@ -186,6 +186,9 @@ type TimelinePage struct {
 	Checkins []TimelineCheckinRow
 	Reviews  []ReviewRow
 	Chart    FollowupChart
+	// GAD7Change reads the change of the GAD-7 since the first ("" with
+	// fewer than two).
+	GAD7Change string
 	// Account is the patient's account email ("" when none); staff may
 	// create one with AccountEmail and a password.
 	Account      string
