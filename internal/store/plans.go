@@ -150,39 +150,45 @@ func (db *DB) SavePlan(ctx context.Context, a ketacare.Actor, patientID int64, i
 		if err != nil {
 			return err
 		}
-		s, err := tx.screening(ctx, pt)
-		if err != nil {
-			return err
-		}
-		var last int
-		if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(revision), 0) FROM treatment_plans WHERE patient_id = ?", pt.ID).Scan(&last); err != nil {
-			return err
-		}
-		p = Plan{PatientID: pt.ID, Revision: last + 1, Drug: in.Drug, Route: clinical.Route(in.Route), DoseMg: mg,
-			DoseMgPerKg: in.DoseMgPerKg, WeightKg: in.WeightKg, Sessions: in.Sessions, IntervalDays: in.IntervalDays, Reason: in.Reason,
-			ProtocolVersion: s.ProtocolVersion, CreatedBy: a.UserID, Author: signerName(a), CreatedAt: tx.Now}
-		if s.Done() {
-			p.Susceptibility = string(s.Result.Level)
-		}
-		p.ID, err = tx.insert(ctx, `INSERT INTO treatment_plans (patient_id, revision, drug, route, dose_mg, dose_mg_per_kg, weight_kg, sessions,
-			interval_days, reason, susceptibility, protocol_version, created_by, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.PatientID, p.Revision, p.Drug, string(p.Route), p.DoseMg, planFloat(p.DoseMgPerKg), planFloat(p.WeightKg), p.Sessions,
-			p.IntervalDays, p.Reason, p.Susceptibility, p.ProtocolVersion, p.CreatedBy, p.Author, p.CreatedAt)
-		if isUniqueViolation(err) {
-			return ketacare.Errorf(ketacare.ECONFLICT, "Someone else changed the plan at the same moment. Reload and try again.")
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.Audit(ctx, Event{Actor: a, Action: "plan.revise", ClinicID: pt.ClinicID, PatientID: pt.ID,
-			Detail: fmt.Sprintf("revision %d: %s %s %g mg, %d sessions every %d days: %s", p.Revision, p.Drug, p.Route, p.DoseMg,
-				p.Sessions, p.IntervalDays, p.Reason)}); err != nil {
+		if p, err = tx.savePlan(ctx, a, pt, in, mg); err != nil {
 			return err
 		}
 		history, err = tx.plans(ctx, pt.ID)
 		return err
 	})
 	return p, history, db.recordDenied(ctx, err)
+}
+
+// savePlan writes a validated plan as the patient's next revision, with
+// the screening it was written against, and audits it.
+func (tx *Tx) savePlan(ctx context.Context, a ketacare.Actor, pt ketacare.Patient, in PlanInput, mg float64) (Plan, error) {
+	s, err := tx.screening(ctx, pt)
+	if err != nil {
+		return Plan{}, err
+	}
+	var last int
+	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(revision), 0) FROM treatment_plans WHERE patient_id = ?", pt.ID).Scan(&last); err != nil {
+		return Plan{}, err
+	}
+	p := Plan{PatientID: pt.ID, Revision: last + 1, Drug: in.Drug, Route: clinical.Route(in.Route), DoseMg: mg,
+		DoseMgPerKg: in.DoseMgPerKg, WeightKg: in.WeightKg, Sessions: in.Sessions, IntervalDays: in.IntervalDays, Reason: in.Reason,
+		ProtocolVersion: s.ProtocolVersion, CreatedBy: a.UserID, Author: signerName(a), CreatedAt: tx.Now}
+	if s.Done() {
+		p.Susceptibility = string(s.Result.Level)
+	}
+	p.ID, err = tx.insert(ctx, `INSERT INTO treatment_plans (patient_id, revision, drug, route, dose_mg, dose_mg_per_kg, weight_kg, sessions,
+		interval_days, reason, susceptibility, protocol_version, created_by, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.PatientID, p.Revision, p.Drug, string(p.Route), p.DoseMg, planFloat(p.DoseMgPerKg), planFloat(p.WeightKg), p.Sessions,
+		p.IntervalDays, p.Reason, p.Susceptibility, p.ProtocolVersion, p.CreatedBy, p.Author, p.CreatedAt)
+	if isUniqueViolation(err) {
+		return p, ketacare.Errorf(ketacare.ECONFLICT, "Someone else changed the plan at the same moment. Reload and try again.")
+	}
+	if err != nil {
+		return p, err
+	}
+	return p, tx.Audit(ctx, Event{Actor: a, Action: "plan.revise", ClinicID: pt.ClinicID, PatientID: pt.ID,
+		Detail: fmt.Sprintf("revision %d: %s %s %g mg, %d sessions every %d days: %s", p.Revision, p.Drug, p.Route, p.DoseMg,
+			p.Sessions, p.IntervalDays, p.Reason)})
 }
 
 func planFloat(f *float64) any {

@@ -516,7 +516,9 @@ func (db *DB) DecideReview(ctx context.Context, a ketacare.Actor, id int64, d Re
 	if err := ketacare.FieldErrors(f); err != nil {
 		return Review{}, err
 	}
-	// Check the review before touching the plan.
+	// The review is checked, the plan changed and the decision recorded in
+	// one transaction: a decision that cannot be recorded leaves the plan
+	// as it was.
 	var rv Review
 	err := db.Update(ctx, func(tx *Tx) error {
 		list, err := tx.followupReviews(ctx, "r.id = ?", id)
@@ -527,54 +529,21 @@ func (db *DB) DecideReview(ctx context.Context, a ketacare.Actor, id int64, d Re
 			return deny(Event{Actor: a, Action: "review.decide", Detail: fmt.Sprintf("no review %d", id)}, notFound("Review"))
 		}
 		rv = list[0]
-		if _, err := tx.PatientFor(ctx, a, rv.PatientID, "review.decide"); err != nil {
+		pt, err := tx.PatientFor(ctx, a, rv.PatientID, "review.decide")
+		if err != nil {
 			return err
 		}
 		if rv.Status != ReviewOpen {
 			return ketacare.Errorf(ketacare.ECONFLICT, "This review was already decided by %s.", rv.DecidedName)
 		}
-		return nil
-	})
-	if err != nil {
-		return rv, db.recordDenied(ctx, err)
-	}
-	var planRevision any
-	if changesPlan {
-		var cur Plan
-		err := db.Update(ctx, func(tx *Tx) error {
-			var err error
-			cur, err = tx.CurrentPlan(ctx, rv.PatientID)
-			return err
-		})
-		if err != nil {
-			return rv, ketacare.Errorf(ketacare.ECONFLICT, "The patient has no treatment plan to change: write one first.")
-		}
-		in := PlanInput{Drug: cur.Drug, Route: string(cur.Route), DoseMg: &cur.DoseMg, Sessions: cur.Sessions, IntervalDays: cur.IntervalDays,
-			Reason: fmt.Sprintf("Review %d of persistent anxiety: %s", rv.ID, d.Reason)}
-		if cur.DoseMgPerKg != nil {
-			in.WeightKg = cur.WeightKg
-		}
-		if seen[clinical.ReviewLowerDose] {
-			if *d.NewDoseMg >= cur.DoseMg {
-				return rv, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
-					Fields: map[string]string{"newDoseMg": fmt.Sprintf("The new dose must be below the current %g mg.", cur.DoseMg)}}
+		var planRevision any
+		if changesPlan {
+			p, err := tx.reviewPlanChange(ctx, a, pt, rv, d, seen)
+			if err != nil {
+				return err
 			}
-			in.DoseMg = d.NewDoseMg
+			planRevision = p.Revision
 		}
-		if seen[clinical.ReviewLengthenInterval] {
-			if *d.NewIntervalDays <= cur.IntervalDays {
-				return rv, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
-					Fields: map[string]string{"newIntervalDays": fmt.Sprintf("The new interval must be longer than the current %d days.", cur.IntervalDays)}}
-			}
-			in.IntervalDays = *d.NewIntervalDays
-		}
-		p, _, err := db.SavePlan(ctx, a, rv.PatientID, in)
-		if err != nil {
-			return rv, renameFields(err, map[string]string{"doseMg": "newDoseMg", "intervalDays": "newIntervalDays"})
-		}
-		planRevision = p.Revision
-	}
-	err = db.Update(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `UPDATE anxiety_reviews SET status = ?, decided_at = ?, decided_by = ?, decided_name = ?, options = ?, reason = ?,
 			plan_revision = ? WHERE id = ? AND status = ?`, ReviewDecided, tx.Now, a.UserID, signerName(a), strings.Join(opts, ","), d.Reason,
 			planRevision, rv.ID, ReviewOpen)
@@ -588,13 +557,49 @@ func (db *DB) DecideReview(ctx context.Context, a ketacare.Actor, id int64, d Re
 			Detail: fmt.Sprintf("review %d: %s: %s", rv.ID, strings.Join(opts, ", "), d.Reason)}); err != nil {
 			return err
 		}
-		list, err := tx.followupReviews(ctx, "r.id = ?", rv.ID)
+		list, err = tx.followupReviews(ctx, "r.id = ?", rv.ID)
 		if err == nil && len(list) == 1 {
 			rv = list[0]
 		}
 		return err
 	})
-	return rv, err
+	return rv, db.recordDenied(ctx, err)
+}
+
+// reviewPlanChange writes the plan revision a review decides: the current
+// plan with the lower dose or the longer interval chosen.
+func (tx *Tx) reviewPlanChange(ctx context.Context, a ketacare.Actor, pt ketacare.Patient, rv Review, d ReviewDecision, seen map[string]bool) (Plan, error) {
+	cur, err := tx.CurrentPlan(ctx, rv.PatientID)
+	if err != nil {
+		return Plan{}, ketacare.Errorf(ketacare.ECONFLICT, "The patient has no treatment plan to change: write one first.")
+	}
+	in := PlanInput{Drug: cur.Drug, Route: string(cur.Route), DoseMg: &cur.DoseMg, Sessions: cur.Sessions, IntervalDays: cur.IntervalDays,
+		Reason: fmt.Sprintf("Review %d of persistent anxiety: %s", rv.ID, d.Reason)}
+	if cur.DoseMgPerKg != nil {
+		in.WeightKg = cur.WeightKg
+	}
+	if seen[clinical.ReviewLowerDose] {
+		if *d.NewDoseMg >= cur.DoseMg {
+			return Plan{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
+				Fields: map[string]string{"newDoseMg": fmt.Sprintf("The new dose must be below the current %g mg.", cur.DoseMg)}}
+		}
+		in.DoseMg = d.NewDoseMg
+	}
+	if seen[clinical.ReviewLengthenInterval] {
+		if *d.NewIntervalDays <= cur.IntervalDays {
+			return Plan{}, &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
+				Fields: map[string]string{"newIntervalDays": fmt.Sprintf("The new interval must be longer than the current %d days.", cur.IntervalDays)}}
+		}
+		in.IntervalDays = *d.NewIntervalDays
+	}
+	if a.Role != ketacare.RolePrescriber {
+		return Plan{}, ketacare.Errorf(ketacare.EFORBIDDEN, "Only a prescriber may change a treatment plan.")
+	}
+	mg, err := in.validate()
+	if err != nil {
+		return Plan{}, renameFields(err, map[string]string{"doseMg": "newDoseMg", "intervalDays": "newIntervalDays"})
+	}
+	return tx.savePlan(ctx, a, pt, in, mg)
 }
 
 // FollowupTasks lists the open follow-up tasks of the actor's clinics,
