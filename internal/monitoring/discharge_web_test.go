@@ -33,34 +33,9 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 		postObs(t, env, s, map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 2, "moaas": 5})
 	}
 
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	csrf := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-	get := func(path string) string {
-		resp, err := c.Get(env.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	post := func(path string, form url.Values) (int, string) {
-		resp, err := c.PostForm(env.URL+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	tok := csrf.FindStringSubmatch(get("/login"))[1]
-	if code, _ := post("/login", url.Values{"csrf_token": {tok}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
-		t.Fatalf("sign in: %d", code)
-	}
-	form := get(fmt.Sprintf("/sessions/%d/discharge", s))
-	tok = csrf.FindStringSubmatch(form)[1]
-	code, body := post(fmt.Sprintf("/sessions/%d/discharge", s), url.Values{"csrf_token": {tok}, "escort": {"yes"}, "driving": {"yes"}})
+	do, csrf := nurseBrowser(t, env)
+	_, form := do(fmt.Sprintf("/sessions/%d/discharge", s), nil)
+	code, body := do(fmt.Sprintf("/sessions/%d/discharge", s), url.Values{"csrf_token": {csrf(form)}, "escort": {"yes"}, "driving": {"yes"}})
 	if code != http.StatusOK || !strings.Contains(body, "The patient is discharged") {
 		t.Fatalf("discharge: %d\n%.3000s", code, body)
 	}
