@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -648,6 +649,40 @@ func (tx *Tx) callbackByID(ctx context.Context, id int64, lock bool) (Callback, 
 		return c, notFound("Callback request")
 	}
 	return c, err
+}
+
+// callbackScope limits callback requests to those the actor may see. A
+// request linked to a patient (asked for in a check-in, or linked by
+// staff) carries what the patient's clinic knows of them (name, phone,
+// the patient's own words), so only staff of that clinic see it; the rest
+// of the queue is shared by every clinic's callback staff. Clinic ids are
+// the actor's own numbers, written into the query as integers.
+func callbackScope(a ketacare.Actor) string {
+	if len(a.ClinicIDs) == 0 {
+		return "patient_id IS NULL"
+	}
+	ids := make([]string, len(a.ClinicIDs))
+	for i, c := range a.ClinicIDs {
+		ids[i] = strconv.FormatInt(c, 10)
+	}
+	return "(patient_id IS NULL OR patient_id IN (SELECT id FROM patients WHERE clinic_id IN (" + strings.Join(ids, ", ") + ")))"
+}
+
+// callbackFor reads one request the actor may see (see callbackScope); a
+// request linked to another clinic's patient is not found, as a missing one.
+func (tx *Tx) callbackFor(ctx context.Context, a ketacare.Actor, id int64, lock bool) (Callback, error) {
+	c, err := tx.callbackByID(ctx, id, lock)
+	if err != nil || c.PatientID == 0 {
+		return c, err
+	}
+	var clinic int64
+	if err := tx.queryRow(ctx, "SELECT clinic_id FROM patients WHERE id = ?", c.PatientID).Scan(&clinic); err != nil {
+		return c, err
+	}
+	if !a.InClinic(clinic) {
+		return Callback{}, notFound("Callback request")
+	}
+	return c, nil
 }
 
 // ukTime is a moment as staff and callers read it: UK time, named so.

@@ -40,7 +40,7 @@ func (db *DB) ClaimNextCallback(ctx context.Context, a ketacare.Actor) (Callback
 		var id int64
 		err = tx.queryRow(ctx, `UPDATE callback_requests SET status = 'claimed', claimed_by = ?, claimed_by_email = ?, lease_expires_at = ?,
 			claims = claims + 1, updated_at = ?
-			WHERE id = (SELECT id FROM callback_requests WHERE `+callbackClaimable+` ORDER BY priority_rank, created_at, id LIMIT 1`+skip+`)
+			WHERE id = (SELECT id FROM callback_requests WHERE `+callbackClaimable+` AND `+callbackScope(a)+` ORDER BY priority_rank, created_at, id LIMIT 1`+skip+`)
 			AND `+callbackClaimable+` RETURNING id`,
 			a.UserID, a.Email, lease, tx.Now, tx.Now, tx.Now, tx.Now, tx.Now).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -65,7 +65,7 @@ func (db *DB) ClaimNextCallback(ctx context.Context, a ketacare.Actor) (Callback
 // closed. A lease that ran out still counts while nobody else has taken the
 // request, so a long call can still be recorded.
 func (tx *Tx) holdCallback(ctx context.Context, a ketacare.Actor, id int64, action string) (Callback, error) {
-	c, err := tx.callbackByID(ctx, id, true)
+	c, err := tx.callbackFor(ctx, a, id, true)
 	if err != nil {
 		return c, deny(Event{Actor: a, Action: action, Detail: fmt.Sprintf("request %d: not found", id)}, err)
 	}
@@ -255,7 +255,7 @@ func (db *DB) ListCallbacks(ctx context.Context, a ketacare.Actor, status string
 	var out []Callback
 	err := db.Update(ctx, func(tx *Tx) error {
 		out = nil
-		rows, err := tx.query(ctx, fmt.Sprintf("SELECT %s FROM callback_requests WHERE %s ORDER BY %s LIMIT %d", callbackColumns, where, order, limit))
+		rows, err := tx.query(ctx, fmt.Sprintf("SELECT %s FROM callback_requests WHERE %s AND %s ORDER BY %s LIMIT %d", callbackColumns, where, callbackScope(a), order, limit))
 		if err != nil {
 			return err
 		}
@@ -311,7 +311,7 @@ func (db *DB) CallbackDetail(ctx context.Context, a ketacare.Actor, id int64) (C
 	err := db.Update(ctx, func(tx *Tx) error {
 		d = CallbackDetail{}
 		var err error
-		if d.Callback, err = tx.callbackByID(ctx, id, false); err != nil {
+		if d.Callback, err = tx.callbackFor(ctx, a, id, false); err != nil {
 			return deny(Event{Actor: a, Action: "callback.read", Detail: fmt.Sprintf("request %d: not found", id)}, err)
 		}
 		rows, err := tx.query(ctx, `SELECT id, attempt_no, outcome, note, counsellor_id, counsellor_email, at FROM callback_attempts

@@ -472,3 +472,54 @@ func TestRepeatRequestWithoutWindowCallsSooner(t *testing.T) {
 		}
 	})
 }
+
+// A request linked to a patient carries what the patient's clinic knows of
+// them: only that clinic's staff list, claim or read it; the rest of the
+// queue is shared.
+func TestLinkedCallbackStaysWithThePatientsClinic(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		n := nurse(db, t)
+		p, err := db.CreatePatient(ctx, n, alex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := db.CreateClinic(ctx, ketacare.Actor{Email: "test", Role: ketacare.RoleAdmin}, "Other clinic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked, err := db.SubmitCallback(ctx, ketacare.Actor{Email: "checkin:1", Role: ketacare.RolePatient, PatientID: p.ID, ClinicIDs: []int64{p.ClinicID}},
+			store.CallbackSourcePublic, store.CallbackInput{Name: "Alex Morgan", Phone: number(60), Reason: "In their words: panicky since the dose",
+				SafeNow: true, ConsentCall: true, PatientID: p.ID}, store.SubmitGuard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := submit(t, db, number(61), "", true)
+		mine := counsellor(1) // clinic 1, the patient's
+		theirs := ketacare.Actor{UserID: 2001, Email: "c@other.example", Role: ketacare.RoleCounsellor, ClinicIDs: []int64{other.ID}}
+
+		list, err := db.ListCallbacks(ctx, theirs, "open", 0)
+		if err != nil || len(list) != 1 || list[0].ID != shared.Callback.ID {
+			t.Fatalf("another clinic's queue: %+v %v", list, err)
+		}
+		if _, err := db.CallbackDetail(ctx, theirs, linked.Callback.ID); ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
+			t.Fatalf("another clinic reads the linked request: %v", err)
+		}
+		clk.Advance(time.Hour)
+		for i := 0; i < 2; i++ {
+			c, ok, err := db.ClaimNextCallback(ctx, theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok && c.ID == linked.Callback.ID {
+				t.Fatal("another clinic claimed the linked request")
+			}
+		}
+		if list, err := db.ListCallbacks(ctx, mine, "open", 0); err != nil || len(list) != 2 {
+			t.Fatalf("the patient's clinic's queue: %d %v", len(list), err)
+		}
+		if d, err := db.CallbackDetail(ctx, mine, linked.Callback.ID); err != nil || d.Callback.Name != "Alex Morgan" {
+			t.Fatalf("the patient's clinic reads the request: %v", err)
+		}
+	})
+}
