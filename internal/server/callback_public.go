@@ -114,9 +114,10 @@ func hashBytes(b []byte) string {
 }
 
 // callbackResponder renders the answer stored with a submission. Staff see
-// the request as stored; public callers see their own submission's triage,
-// and, when it joined an open request from the same number, that
-// request's target and window (the call they will get).
+// the request as stored; public callers see only their own submission's
+// triage and target, so the answer does not tell whether the number already
+// had a request open (a later submission without a preferred time brings
+// an open request's target forward to it: see store.mergeCallback).
 func callbackResponder(staff bool) func(store.SubmitResult) ([]byte, error) {
 	return func(res store.SubmitResult) ([]byte, error) {
 		out := callbackCreated{ID: res.Callback.ID, Reference: res.Callback.Reference, Priority: string(res.Triage.Priority),
@@ -127,11 +128,8 @@ func callbackResponder(staff bool) func(store.SubmitResult) ([]byte, error) {
 		t := res.Triage
 		t.Priority = clinical.CallbackPriority(out.Priority)
 		from, to := res.Input.PreferredFrom, res.Input.PreferredTo
-		if staff || res.Merged {
+		if staff {
 			from, to = res.Callback.PreferredFrom, res.Callback.PreferredTo
-		}
-		if res.Merged {
-			out.DueBy = res.Callback.DueAt
 		}
 		out.Expectation = expectation(res.Protocol, t, from, to, res.At)
 		if out.ImmediateDanger {
