@@ -3,10 +3,13 @@ package server
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ketacare/ketacare"
 
+	"github.com/ketacare/ketacare/internal/auth"
 	"github.com/ketacare/ketacare/internal/live"
 	"github.com/ketacare/ketacare/internal/store"
 )
@@ -23,7 +26,7 @@ func (s *Server) apiClinicEvents(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.Audit(r.Context(), store.Event{Actor: a, Action: "board.subscribe", ClinicID: id}); err != nil {
 		return err
 	}
-	return s.streamEvents(w, r, live.ClinicTopic(id))
+	return s.streamEvents(w, r, live.ClinicTopic(id), id)
 }
 
 // apiSessionEvents streams the live events of one session.
@@ -32,13 +35,14 @@ func (s *Server) apiSessionEvents(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, _, err := s.mon.Session(r.Context(), mustActor(r), id); err != nil {
+	sess, _, err := s.mon.Session(r.Context(), mustActor(r), id)
+	if err != nil {
 		return err
 	}
-	return s.streamEvents(w, r, live.SessionTopic(id))
+	return s.streamEvents(w, r, live.SessionTopic(id), sess.ClinicID)
 }
 
-func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t live.Topic) error {
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t live.Topic, clinicID int64) error {
 	sub, err := s.mon.Broker().Subscribe(t, 0)
 	if err != nil {
 		return err
@@ -46,16 +50,20 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, t live.Top
 	defer sub.Close()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	go s.endStreamWhenDisabled(ctx, cancel, mustActor(r).UserID, requestID(r))
+	go s.endStreamWhenRefused(ctx, cancel, r, clinicID)
 	if err := live.Stream(ctx, w, sub, live.DefaultHeartbeat); err != nil {
 		s.log.Debug("event stream ended", "request_id", requestID(r), "err", err)
 	}
 	return nil
 }
 
-// endStreamWhenDisabled ends a long-lived stream once its account is
-// disabled or gone: access ends for live boards as for every other request.
-func (s *Server) endStreamWhenDisabled(ctx context.Context, cancel context.CancelFunc, userID int64, reqID string) {
+// endStreamWhenRefused ends a long-lived stream, at its next re-check, once
+// the request would no longer be let in: the token revoked, the session
+// signed out or expired, the account disabled or gone, or the account no
+// longer working in the clinic the stream shows. Access ends for live
+// boards as for every other request. A database that does not answer for a
+// moment does not end it.
+func (s *Server) endStreamWhenRefused(ctx context.Context, cancel context.CancelFunc, r *http.Request, clinicID int64) {
 	t := time.NewTicker(s.cfg.StreamRecheck)
 	defer t.Stop()
 	for {
@@ -63,15 +71,39 @@ func (s *Server) endStreamWhenDisabled(ctx context.Context, cancel context.Cance
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			u, err := s.db.User(ctx, userID)
+			u, err := s.credentialUser(ctx, r)
 			if ctx.Err() != nil {
 				return
 			}
-			if (err != nil && ketacare.ErrorCode(err) == ketacare.ENOTFOUND) || (err == nil && u.Disabled) {
-				s.log.Info("event stream ended: account disabled", "request_id", reqID)
+			why := ""
+			switch code := ketacare.ErrorCode(err); {
+			case err == nil && u.Disabled:
+				why = "account disabled"
+			case err == nil && !slices.Contains(u.ClinicIDs, clinicID):
+				why = "no longer in the clinic"
+			case code == ketacare.EUNAUTHORIZED || code == ketacare.ENOTFOUND:
+				why = "signed out, token revoked or account gone"
+			}
+			if why != "" {
+				s.log.Info("event stream ended: "+why, "request_id", requestID(r))
 				cancel()
 				return
 			}
 		}
 	}
+}
+
+// credentialUser looks up again the account of the credential the request
+// came with: its bearer token, or its session cookie.
+func (s *Server) credentialUser(ctx context.Context, r *http.Request) (ketacare.User, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, _ := strings.CutPrefix(h, "Bearer ")
+		return s.db.TokenUser(ctx, auth.HashToken(strings.TrimSpace(token)))
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return ketacare.User{}, ketacare.Errorf(ketacare.EUNAUTHORIZED, "Please sign in.")
+	}
+	_, u, err := s.db.SessionUser(ctx, auth.HashToken(c.Value), s.cfg.SessionIdle, s.cfg.SessionMax)
+	return u, err
 }
