@@ -683,9 +683,19 @@ func testAnotherClinicsSessionIsNotFound(t *testing.T, opts apptest.Options) {
 		{"GET", fmt.Sprintf("/sessions/%d", s), nil},
 	} {
 		r := env.Do(c.method, c.path, tok, c.body)
-		if r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "Private") {
+		if r.Status != http.StatusNotFound || strings.Contains(string(r.Body), "Private") || strings.Contains(string(r.Body), "Patient not found") &&
+			!strings.Contains(c.path, "/patients/") {
 			t.Errorf("%s %s from another clinic: %d %s", c.method, c.path, r.Status, r.Body)
 		}
+	}
+	// The session in progress answers as a session that does not exist.
+	var detail = func(path string) string {
+		var p struct{ Detail string }
+		env.Do("POST", path, tok, map[string]any{"pulse": 70}).JSON(t, &p)
+		return p.Detail
+	}
+	if live, none := detail(fmt.Sprintf("/api/v1/sessions/%d/observations", s)), detail("/api/v1/sessions/999999/observations"); live != none {
+		t.Errorf("another clinic's session in progress answers %q, a missing one %q", live, none)
 	}
 	denied, err := env.DB.ListAudit(ctx, store.AuditFilter{UserID: u.ID, Outcome: "denied"})
 	if err != nil || len(denied) < 5 {

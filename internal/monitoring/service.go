@@ -171,7 +171,7 @@ func (s *Service) state(ctx context.Context, tx *store.Tx, e *entry, acc access,
 		}
 		// The patient was read with the state and does not change.
 		if err := tx.PatientAccess(ctx, acc.actor, st.patient, action); err != nil {
-			return nil, err
+			return nil, store.NotFoundAs(err, "Session")
 		}
 		return st, nil
 	}

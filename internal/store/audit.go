@@ -99,6 +99,21 @@ func deny(ev Event, err error) error {
 	return &deniedError{ev: ev, err: err}
 }
 
+// NotFoundAs names, in a not-found answer, the record that was asked for
+// ("Review not found.") instead of the patient it belongs to: a record of
+// another clinic's patient then answers exactly as one that does not
+// exist. A refusal stays audited as it was.
+func NotFoundAs(err error, what string) error {
+	if ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
+		return err
+	}
+	var d *deniedError
+	if errors.As(err, &d) {
+		return &deniedError{ev: d.ev, err: notFound(what)}
+	}
+	return notFound(what)
+}
+
 // recordDenied audits a refusal found by deny; if that audit fails, the
 // request fails too.
 func (db *DB) recordDenied(ctx context.Context, err error) error {

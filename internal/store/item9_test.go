@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/clinical"
 	"github.com/ketacare/ketacare/internal/store"
 )
@@ -171,6 +172,42 @@ func TestCheckinItem9OpensATask(t *testing.T) {
 		}
 		if openTask(store.TaskItem9) == nil {
 			t.Error("the item 9 task closed itself: staff close it")
+		}
+	})
+}
+
+// Another clinic's task or check-in answers as one that does not exist,
+// and both refusals are audited.
+func TestAnotherClinicsFollowupIsNotFound(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		a := nurse(db, t)
+		p, err := db.CreatePatient(ctx, a, alex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid := runSession(t, db, clk, a, p.ID, fuSession{baseline: iptr(2), ratings: []int{2}})
+		_, checkins, err := db.SessionFollowup(ctx, a, sid)
+		if err != nil || len(checkins) == 0 {
+			t.Fatalf("check-ins: %v", err)
+		}
+		other, err := db.CreateClinic(ctx, ketacare.Actor{Email: "test", Role: ketacare.RoleAdmin}, "Other clinic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirs := nurse(db, t, other.ID)
+		_, _, errOther := db.StaffCheckinLink(ctx, theirs, checkins[0].ID)
+		_, _, errNone := db.StaffCheckinLink(ctx, theirs, 999999)
+		if ketacare.ErrorCode(errOther) != ketacare.ENOTFOUND || ketacare.ErrorMessage(errOther) != ketacare.ErrorMessage(errNone) {
+			t.Errorf("another clinic's check-in: %v; a missing one: %v", errOther, errNone)
+		}
+		errNone = db.CloseFollowupTask(ctx, theirs, 999999)
+		if ketacare.ErrorCode(errNone) != ketacare.ENOTFOUND {
+			t.Errorf("a missing task: %v", errNone)
+		}
+		denied, err := db.ListAudit(ctx, store.AuditFilter{UserID: theirs.UserID, Outcome: "denied"})
+		if err != nil || len(denied) < 3 {
+			t.Errorf("refusals audited: %d (%v)", len(denied), err)
 		}
 	})
 }

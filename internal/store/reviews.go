@@ -444,7 +444,7 @@ func (db *DB) ReviewDetail(ctx context.Context, a ketacare.Actor, id int64) (Rev
 		}
 		d.Review = r[0]
 		if d.Patient, err = tx.PatientFor(ctx, a, d.Review.PatientID, "review.read"); err != nil {
-			return err
+			return NotFoundAs(err, "Review")
 		}
 		if d.Timeline, err = tx.timeline(ctx, d.Patient); err != nil {
 			return err
@@ -531,7 +531,7 @@ func (db *DB) DecideReview(ctx context.Context, a ketacare.Actor, id int64, d Re
 		rv = list[0]
 		pt, err := tx.PatientFor(ctx, a, rv.PatientID, "review.decide")
 		if err != nil {
-			return err
+			return NotFoundAs(err, "Review")
 		}
 		if rv.Status != ReviewOpen {
 			return ketacare.Errorf(ketacare.ECONFLICT, "This review was already decided by %s.", rv.DecidedName)
@@ -641,14 +641,14 @@ func (db *DB) CloseFollowupTask(ctx context.Context, a ketacare.Actor, id int64)
 		var patientID int64
 		err := tx.queryRow(ctx, "SELECT patient_id FROM followup_tasks WHERE id = ? AND closed_at IS NULL", id).Scan(&patientID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("Task")
+			return deny(Event{Actor: a, Action: "followup-task.close", Detail: fmt.Sprintf("no open task %d", id)}, notFound("Task"))
 		}
 		if err != nil {
 			return err
 		}
 		p, err := tx.PatientFor(ctx, a, patientID, "followup-task.close")
 		if err != nil {
-			return err
+			return NotFoundAs(err, "Task")
 		}
 		if _, err := tx.exec(ctx, "UPDATE followup_tasks SET closed_at = ?, closed_by = ?, closed_name = ? WHERE id = ?", tx.Now, a.UserID, signerName(a), id); err != nil {
 			return err

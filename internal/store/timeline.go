@@ -135,7 +135,7 @@ func (db *DB) StaffCheckinLink(ctx context.Context, a ketacare.Actor, checkinID 
 		}
 		c = list[0]
 		if _, err := tx.PatientFor(ctx, a, c.PatientID, "checkin.link"); err != nil {
-			return err
+			return NotFoundAs(err, "Check-in")
 		}
 		if c.Status == CheckinCompleted || c.Status == CheckinMissed {
 			return ketacare.Errorf(ketacare.ECONFLICT, "This check-in is %s.", c.Status)
