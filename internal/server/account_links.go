@@ -81,7 +81,7 @@ func (s *Server) apiAccountLinkCreate(w http.ResponseWriter, r *http.Request) er
 // accountLinkAccount checks an account link without using it and returns
 // the account's email.
 func (s *Server) accountLinkAccount(r *http.Request) (string, error) {
-	l, err := s.db.PatientLink(r.Context(), r.PathValue("token"), store.PurposeAccount)
+	l, err := s.db.OpenPatientLink(r.Context(), r.PathValue("token"), store.PurposeAccount, clientAddr(r), requestID(r))
 	if err != nil {
 		return "", err
 	}

@@ -46,6 +46,10 @@ func testPatientChoosesOwnPassword(t *testing.T, opts apptest.Options) {
 	p := newBrowser(t, env.URL)
 	link := created.PasswordLink.URL
 	csrf := p.csrf(link)
+	// Opening the page shows the account's email: audited against the patient.
+	if opened, err := env.DB.ListAudit(ctx, store.AuditFilter{PatientID: alex, Action: "link.open"}); err != nil || len(opened) != 1 {
+		t.Errorf("opening the link audited %d times (%v)", len(opened), err)
+	}
 	for _, bad := range []url.Values{
 		{"password": {"short"}, "confirm": {"short"}},
 		{"password": {password}, "confirm": {password + "x"}},

@@ -130,7 +130,7 @@ func (s *Server) consentSignPage(r *http.Request, token string, text store.Conse
 
 func (s *Server) webConsentLink(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeConsent); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeConsent, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	text, err := s.db.CurrentConsentText(r.Context())
@@ -143,7 +143,7 @@ func (s *Server) webConsentLink(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) webConsentLinkPost(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeConsent); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeConsent, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))

@@ -316,6 +316,10 @@ func testFHIRErrors(t *testing.T, opts apptest.Options) {
 	if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
 	}
+	if refused, err := env.DB.ListAudit(ctx, store.AuditFilter{Action: "http.unauthenticated"}); err != nil || len(refused) != 1 ||
+		!strings.Contains(refused[0].Detail, "/fhir/R4/Patient/{id}") {
+		t.Errorf("the FHIR request without a token is not audited: %+v %v", refused, err)
+	}
 	fhirOutcome(t, env.Do("GET", "/fhir/R4/Patient?name=a", "not-a-token", nil), http.StatusUnauthorized, "login")
 	fhirOutcome(t, env.As(ketacare.RoleCounsellor, "GET", fmt.Sprintf("/fhir/R4/Patient/%d", id), nil), http.StatusForbidden, "forbidden")
 

@@ -98,7 +98,7 @@ func (s *Server) followupCheckinPage(r *http.Request, v store.CheckinView, form 
 }
 
 func (s *Server) webCheckinForm(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.db.CheckinByToken(r.Context(), r.PathValue("token"))
+	v, err := s.db.CheckinByToken(r.Context(), r.PathValue("token"), clientAddr(r), requestID(r))
 	if err != nil {
 		return s.followupLinkError(w, r, Web, err)
 	}
@@ -139,7 +139,7 @@ func (s *Server) webCheckinSubmit(w http.ResponseWriter, r *http.Request) error 
 	res, err := s.db.SubmitCheckin(r.Context(), token, clientAddr(r), requestID(r), in)
 	if err != nil {
 		if code := ketacare.ErrorCode(err); code == ketacare.EINVALID || code == ketacare.ECONFLICT {
-			v, verr := s.db.CheckinByToken(r.Context(), token)
+			v, verr := s.db.CheckinByToken(r.Context(), token, clientAddr(r), requestID(r))
 			if verr != nil {
 				return s.followupLinkError(w, r, Web, verr)
 			}

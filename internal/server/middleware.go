@@ -281,7 +281,7 @@ func (s *Server) authorize(r *http.Request, rt Route) error {
 	}
 	a := actorFrom(r)
 	if a == nil {
-		if rt.Surface == API {
+		if rt.Surface == API || rt.Surface == FHIR {
 			_ = s.db.Audit(r.Context(), store.Event{Actor: anonymous(r), Action: "http.unauthenticated", Outcome: "denied", Detail: rt.Method + " " + rt.Path})
 		}
 		return ketacare.Errorf(ketacare.EUNAUTHORIZED, "Please sign in.")

@@ -80,7 +80,7 @@ func (s *Server) cssrsPage(r *http.Request, action string, errs map[string]strin
 
 func (s *Server) webScreenLink(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeScreening); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeScreening, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	r = s.ensurePreCSRF(w, r)
@@ -94,7 +94,7 @@ func (s *Server) webScreenLinkPost(w http.ResponseWriter, r *http.Request) error
 	if err := r.ParseForm(); err != nil {
 		return ketacare.Errorf(ketacare.EINVALID, "The form could not be read.")
 	}
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeScreening); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeScreening, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	inputs, errs := parseSections(patientSections, r.PostForm)
@@ -143,7 +143,7 @@ func (s *Server) webScreenLinkPost(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) webScreenCSSRS(w http.ResponseWriter, r *http.Request) error {
 	token := r.PathValue("token")
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeScreeningCSSRS); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeScreeningCSSRS, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	r = s.ensurePreCSRF(w, r)
@@ -159,7 +159,7 @@ func (s *Server) webScreenCSSRSPost(w http.ResponseWriter, r *http.Request) erro
 	if err := r.ParseForm(); err != nil {
 		return ketacare.Errorf(ketacare.EINVALID, "The form could not be read.")
 	}
-	if _, err := s.db.PatientLink(r.Context(), token, store.PurposeScreeningCSSRS); err != nil {
+	if _, err := s.db.OpenPatientLink(r.Context(), token, store.PurposeScreeningCSSRS, clientAddr(r), requestID(r)); err != nil {
 		return s.linkProblem(w, r, err)
 	}
 	inputs, errs := parseSections([]string{"cssrs"}, r.PostForm)

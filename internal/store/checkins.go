@@ -465,11 +465,14 @@ type CheckinView struct {
 }
 
 // CheckinByToken finds the check-in a link opens, without using the link.
-func (db *DB) CheckinByToken(ctx context.Context, token string) (CheckinView, error) {
+func (db *DB) CheckinByToken(ctx context.Context, token, clientAddr, requestID string) (CheckinView, error) {
 	var v CheckinView
-	err := db.View(ctx, func(tx *Tx) error {
+	err := db.Update(ctx, func(tx *Tx) error {
 		l, err := tx.PatientLink(ctx, token, PurposeCheckin)
 		if err != nil {
+			return err
+		}
+		if err := tx.auditLinkOpen(ctx, l, clientAddr, requestID); err != nil {
 			return err
 		}
 		v.Link = l

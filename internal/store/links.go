@@ -153,6 +153,26 @@ func (db *DB) PatientLink(ctx context.Context, token, purpose string) (PatientLi
 	return l, err
 }
 
+// OpenPatientLink checks a token without using it, as PatientLink, and
+// audits the opening against the link's patient ("link.open"): the page it
+// opens shows something of the patient's record.
+func (db *DB) OpenPatientLink(ctx context.Context, token, purpose, clientAddr, requestID string) (PatientLink, error) {
+	var l PatientLink
+	err := db.Update(ctx, func(tx *Tx) error {
+		var err error
+		if l, err = tx.PatientLink(ctx, token, purpose); err != nil {
+			return err
+		}
+		return tx.auditLinkOpen(ctx, l, clientAddr, requestID)
+	})
+	return l, err
+}
+
+func (tx *Tx) auditLinkOpen(ctx context.Context, l PatientLink, clientAddr, requestID string) error {
+	return tx.Audit(ctx, Event{Actor: LinkActor(l, clientAddr, requestID), Action: "link.open", ClinicID: l.ClinicID, PatientID: l.PatientID,
+		Detail: fmt.Sprintf("link %d (%s)", l.ID, l.Purpose)})
+}
+
 // PatientLink is PatientLink inside a transaction.
 func (tx *Tx) PatientLink(ctx context.Context, token, purpose string) (PatientLink, error) {
 	return tx.findLink(ctx, token, purpose, false)
