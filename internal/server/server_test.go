@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -565,5 +566,25 @@ func TestCookieAPIRequestsNeedTheCSRFToken(t *testing.T) {
 	}
 	if r := env.Do("POST", "/api/v1/callbacks", "", callback); r.Status != http.StatusCreated {
 		t.Errorf("anonymous callback POST: %d %s", r.Status, r.Body)
+	}
+}
+
+// The page to return to after signing in stays on this site, however the
+// address is disguised.
+func TestSignInReturnsOnlyWithinTheSite(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	for next, want := range map[string]string{
+		"/patients?q=a":          "/patients?q=a",
+		"//evil.example":         "/",
+		"/\\evil.example":        "/",
+		"/\t/evil.example":       "/",
+		"/\n/evil.example":       "/",
+		"https://evil.example/x": "/",
+	} {
+		r := env.Do("GET", "/login?next="+url.QueryEscape(next), "", nil)
+		m := regexp.MustCompile(`name="next" value="([^"]*)"`).FindSubmatch(r.Body)
+		if m == nil || html.UnescapeString(string(m[1])) != want {
+			t.Errorf("next %q: kept as %q, want %q", next, m, want)
+		}
 	}
 }
