@@ -306,3 +306,22 @@ func TestTimelineReadsGAD7Change(t *testing.T) {
 		t.Errorf("timeline: %d\n%s", r.Status, r.Body)
 	}
 }
+
+// An address that tries too many link tokens that do not exist is refused
+// for a minute; used links are not counted, since they exist.
+func TestUnknownLinkTokensAreLimited(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Config: func(c *app.Config) { c.PublicRateLimit = 2 }}) // 6 unknown tokens a minute
+	for i := range 6 {
+		if r := env.Do("GET", fmt.Sprintf("/checkin/unknown-%d", i), "", nil); r.Status != http.StatusNotFound {
+			t.Fatalf("unknown token %d: %d", i, r.Status)
+		}
+	}
+	for _, path := range []string{"/checkin/unknown-7", "/screen/another", "/consent/another"} {
+		if r := env.Do("GET", path, "", nil); r.Status != http.StatusTooManyRequests {
+			t.Errorf("%s after six unknown tokens: %d", path, r.Status)
+		}
+	}
+	if r := env.Do("POST", "/api/v1/checkins/unknown-8", "", map[string]any{"wantCallback": false}); r.Status != http.StatusTooManyRequests {
+		t.Errorf("the check-in API after six unknown tokens: %d %s", r.Status, r.Body)
+	}
+}

@@ -213,6 +213,16 @@ func (s *Server) wrap(rt Route) http.Handler {
 		if err == nil && rt.Surface != Bare && unsafeMethod(r.Method) {
 			err = s.checkCSRF(r, rt)
 		}
+		var link *statusWriter
+		if err == nil && linkRoute(rt) && s.linkMisses.max > 0 {
+			// An address that tried too many unknown link tokens is refused
+			// for a while; each answer "not found" counts.
+			if ok, lerr := s.linkMisses.allowed(r.Context(), clientAddr(r), time.Now()); lerr == nil && !ok {
+				err = ketacare.Errorf(ketacare.ETOOMANY, "Too many links that do not work were tried from here. Wait a minute, then check the link in your message.")
+			}
+			link = &statusWriter{ResponseWriter: w}
+			w = link
+		}
 		if err == nil {
 			if rt.Idempotent && r.Header.Get("Idempotency-Key") != "" {
 				err = s.idempotent(w, r, rt.Handle)
@@ -220,10 +230,19 @@ func (s *Server) wrap(rt Route) http.Handler {
 				err = rt.Handle(w, r)
 			}
 		}
+		if link != nil && (link.status == http.StatusNotFound || ketacare.ErrorCode(err) == ketacare.ENOTFOUND) {
+			_ = s.linkMisses.record(r.Context(), clientAddr(r), time.Now())
+		}
 		if err != nil {
 			s.renderError(w, r, rt.Surface, err)
 		}
 	})
+}
+
+// linkRoute reports whether a route is opened by a patient link: public,
+// with the link's token in its path.
+func linkRoute(rt Route) bool {
+	return rt.Policy.IsPublic() && strings.Contains(rt.Path, "{token}")
 }
 
 func unsafeMethod(m string) bool {

@@ -57,6 +57,7 @@ type Server struct {
 	// nothing about whether an account exists) and per client address.
 	loginByAccount limit
 	loginByAddr    limit
+	linkMisses     limit // unknown patient-link tokens per address
 
 	callbacks *callbackGuard
 }
@@ -86,6 +87,10 @@ func New(cfg Config, db *store.DB) (*Server, error) {
 		cfg: cfg, db: db, log: cfg.Logger, pages: pages, metrics: newMetrics(), mon: cfg.Monitoring,
 		loginByAccount: limit{db: db, name: "login-account", max: 5, window: 15 * time.Minute},
 		loginByAddr:    limit{db: db, name: "login-address", max: 50, window: 15 * time.Minute},
+		// Unknown patient-link tokens an address may try a minute (the
+		// public limits' switch turns it off too): the tokens cannot be
+		// guessed, and the limit keeps anyone from trying.
+		linkMisses: limit{db: db, name: "link-address", max: 3 * cfg.PublicRateLimit, window: time.Minute},
 	}
 	s.callbacks = newCallbackGuard(db, cfg.PublicRateLimit)
 	s.routes = s.routeTable()
