@@ -508,9 +508,5 @@ func baselineComplete(ctx context.Context, tx *store.Tx, sessionID int64, doseAt
 	if err != nil {
 		return false, err
 	}
-	obs := make([]clinical.Observation, len(recs))
-	for i, r := range recs {
-		obs[i] = r.Observation
-	}
-	return !clinical.LastScheduledObservationAt(obs, doseAt).IsZero(), nil
+	return !clinical.LastScheduledObservationAt(store.Readings(recs), doseAt).IsZero(), nil
 }

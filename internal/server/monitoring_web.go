@@ -215,11 +215,7 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, closeReas
 		CADSSDue: rec.CADSSDue, Gate: gateView(rec.Gate), ProtocolVersion: rec.Protocol.Version,
 		EventsURL: fmt.Sprintf("/api/v1/sessions/%d/events", id), CloseReason: closeReason}
 	if rec.Session.DoseAt == nil {
-		obs := make([]clinical.Observation, len(rec.Observations))
-		for i, o := range rec.Observations {
-			obs[i] = o.Observation
-		}
-		page.BaselineComplete = !clinical.LastScheduledObservationAt(obs, rec.Now).IsZero()
+		page.BaselineComplete = !clinical.LastScheduledObservationAt(store.Readings(rec.Observations), rec.Now).IsZero()
 	}
 	if closeErr != nil {
 		page.Errors = web.ErrorSummary{Fields: ketacare.ErrorFields(closeErr)}

@@ -67,6 +67,16 @@ func (tx *Tx) InsertObservation(ctx context.Context, r *ObservationRecord) error
 	return nil
 }
 
+// Readings returns the clinical observations of stored records, for the
+// rules in package clinical.
+func Readings(recs []ObservationRecord) []clinical.Observation {
+	out := make([]clinical.Observation, len(recs))
+	for i, r := range recs {
+		out[i] = r.Observation
+	}
+	return out
+}
+
 // SessionObservations lists a session's observations in time order. The
 // caller has authorised and audited the access.
 func (tx *Tx) SessionObservations(ctx context.Context, sessionID int64) ([]ObservationRecord, error) {
