@@ -29,15 +29,22 @@ const KetacareAuthority = "KETACARE"
 func (s *Service) HL7Handler() hl7.Handler { return hl7.HandlerFunc(s.handleVitals) }
 
 func (s *Service) handleVitals(ctx context.Context, v hl7.Vitals) error {
+	// Only identifiers that say what they are count: an NHS number (type
+	// NH, or the NHS as authority, or a bare number with a valid check
+	// digit) and a ketacare id (ketacare as authority, or type PI with no
+	// other authority). A hospital's own record number is not ours, even
+	// when its digits pass the NHS check.
 	var nhs []string
 	var ids []int64
 	for _, id := range v.PatientIDs {
 		n := strings.NewReplacer(" ", "", "-", "").Replace(id.ID)
-		if ketacare.ValidNHSNumber(n) {
+		bare := id.Type == "" && id.Authority == ""
+		if (strings.EqualFold(id.Type, "NH") || strings.EqualFold(id.Authority, "NHS") || bare) && ketacare.ValidNHSNumber(n) {
 			nhs = append(nhs, n)
 			continue
 		}
-		if strings.EqualFold(id.Authority, KetacareAuthority) || strings.EqualFold(id.Type, "PI") {
+		ours := strings.EqualFold(id.Authority, KetacareAuthority) || (strings.EqualFold(id.Type, "PI") && id.Authority == "")
+		if ours {
 			if pid, err := strconv.ParseInt(id.ID, 10, 64); err == nil && pid > 0 {
 				ids = append(ids, pid)
 			}
@@ -46,44 +53,53 @@ func (s *Service) handleVitals(ctx context.Context, v hl7.Vitals) error {
 	if len(nhs) == 0 && len(ids) == 0 {
 		return errors.New("no NHS number or ketacare patient id in PID-3")
 	}
+	// Every identifier must name the same one patient: readings filed
+	// against the wrong patient are worse than readings refused.
 	var sessions []int64
+	var mismatch bool
 	err := s.db.View(ctx, func(tx *store.Tx) error {
-		var patients []int64
+		var patient int64
+		name := func(ps []int64) bool {
+			if len(ps) != 1 || (patient != 0 && ps[0] != patient) {
+				return false
+			}
+			patient = ps[0]
+			return true
+		}
 		for _, n := range nhs {
 			ps, err := tx.PatientsByIdentifier(ctx, n, 0)
 			if err != nil {
 				return err
 			}
-			patients = append(patients, ps...)
+			if !name(ps) {
+				mismatch = true
+				return nil
+			}
 		}
 		for _, id := range ids {
 			ps, err := tx.PatientsByIdentifier(ctx, "", id)
 			if err != nil {
 				return err
 			}
-			patients = append(patients, ps...)
-		}
-		slices.Sort(patients)
-		for _, pid := range slices.Compact(patients) {
-			sess, ok, err := tx.LiveSessionOfPatient(ctx, pid)
-			if err != nil {
-				return err
-			}
-			if ok {
-				sessions = append(sessions, sess.ID)
+			if !name(ps) {
+				mismatch = true
+				return nil
 			}
 		}
-		return nil
+		sess, ok, err := tx.LiveSessionOfPatient(ctx, patient)
+		if ok {
+			sessions = append(sessions, sess.ID)
+		}
+		return err
 	})
 	if err != nil {
 		return errors.New("internal error finding the session")
 	}
-	switch len(sessions) {
-	case 0:
+	if mismatch {
+		return errors.New("the identifiers in PID-3 do not all name one known patient")
+	}
+	if len(sessions) == 0 {
 		return errors.New("no dosing session in progress for the patient named in PID-3")
-	case 1:
-	default:
-		return errors.New("the identifiers in PID-3 match more than one session in progress")
 	}
 	o := clinical.Observation{At: v.At, Systolic: v.Systolic, Diastolic: v.Diastolic, Pulse: v.Pulse, SpO2: v.SpO2,
 		RespRate: v.RespRate, TempC: v.TempC}

@@ -91,6 +91,36 @@ func TestHL7VitalsOverMLLP(t *testing.T) {
 	if ack := send("C3", "9990000018^^^NHS^NH", 150); !strings.Contains(ack, "MSA|AE|C3") || strings.Contains(ack, "9990000018") {
 		t.Errorf("unknown patient: %q", ack)
 	}
+	// Identifiers that name different patients, or a number of another
+	// hospital whose digits pass the NHS check, are refused: readings are
+	// never filed against the wrong patient.
+	other := readyPatient(t, env, "Neighbour", "", clinical.RouteIV, "ketamine", 35)
+	openDosed(t, env, other, nil)
+	for control, pid := range map[string]string{
+		"M1": fmt.Sprintf("%d^^^KETACARE^PI~%s^^^NHS^NH", other, nhs),
+		"M2": fmt.Sprintf("%d^^^KETACARE^PI~%s^^^RJ1^MR", other, nhs),
+		"M3": fmt.Sprintf("%s^^^RJ1^MR", nhs),
+		"M4": fmt.Sprintf("%d^^^STGEORGES^PI", p),
+	} {
+		ack := send(control, pid, 141)
+		if control == "M2" {
+			// The hospital's record number is not ours: the ketacare id alone names the patient.
+			if !strings.Contains(ack, "MSA|AA|M2") {
+				t.Errorf("%s: %q", pid, ack)
+			}
+			continue
+		}
+		if !strings.Contains(ack, "MSA|AE|"+control) {
+			t.Errorf("%s: %q", pid, ack)
+		}
+	}
+	var theirs []map[string]any
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", s), nil).JSON(t, &theirs)
+	for _, o := range theirs {
+		if o["systolic"] == 141.0 {
+			t.Errorf("a reading for another patient was filed in this session: %v", o)
+		}
+	}
 	// The refusal names the reading but does not echo its value (the MSH
 	// segment's timestamp may hold the same digits, so only what follows it
 	// is searched).
