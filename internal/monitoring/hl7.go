@@ -147,7 +147,11 @@ func (s *Service) ListenMLLP(addr string) error {
 		return fmt.Errorf("listening for HL7 v2 (MLLP) on %s: %w", addr, err)
 	}
 	s.mllpLn = ln
-	s.mllp = &hl7.Server{Handler: s.HL7Handler(), Logger: s.log}
+	// A monitor that sends its local time without a zone is read in UK
+	// time, as the rest of ketacare reads times: during British Summer Time
+	// reading it as UTC would put every reading an hour ahead (and refuse
+	// it as in the future).
+	s.mllp = &hl7.Server{Handler: s.HL7Handler(), Logger: s.log, Location: store.FollowupLondon}
 	return nil
 }
 

@@ -214,3 +214,43 @@ func pgListeners(t *testing.T, dsn string) int {
 	}
 	return n
 }
+
+// A monitor that sends its local time without a zone is read in UK time:
+// in British Summer Time its reading is an hour behind UTC, not an hour in
+// the future.
+func TestHL7LocalTimeInSummer(t *testing.T) {
+	env, clock := startMonitoring(t, apptest.Options{Config: func(c *app.Config) { c.MLLPAddr = "127.0.0.1:0" }})
+	clock.mu.Lock()
+	clock.t = time.Date(2026, 7, 15, 9, 0, 0, 0, time.UTC) // 10:00 in London
+	clock.mu.Unlock()
+	const nhs = "9434765919"
+	p := readyPatient(t, env, "Summer", nhs, clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	conn, err := net.Dial("tcp", env.App.Monitoring.MLLPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := "20260715100000" // the monitor's clock, London time, no zone
+	msg := strings.Join([]string{
+		`MSH|^~\&|BEDSIDE|BAY1|KETACARE|CLINIC|` + local + `||ORU^R01^ORU_R01|S1|P|2.6`,
+		`PID|||` + nhs + `^^^NHS^NH||Doe^Jane`,
+		`OBX|1|NM|8867-4^Heart rate^LN||88|/min^per minute^UCUM|||||F|||` + local,
+	}, "\r") + "\r"
+	if err := hl7.WriteFrame(conn, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ack, err := hl7.NewReader(conn, 0).ReadMessage()
+	if err != nil || !strings.Contains(string(ack), "MSA|AA|S1") {
+		t.Fatalf("ack: %q %v", ack, err)
+	}
+	var obs []struct {
+		At    time.Time
+		Pulse *int
+	}
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", s), nil).JSON(t, &obs)
+	if len(obs) != 1 || !obs[0].At.Equal(time.Date(2026, 7, 15, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("stored: %+v", obs)
+	}
+}
