@@ -77,6 +77,8 @@ func fhirQuantityValue(q *fhirQuantity, unit string, whole bool, path string) (f
 		return 0, bad("Give the reading as a valueQuantity.")
 	case q.Code != unit || (q.System != "" && q.System != fhirUCUM):
 		return 0, bad("Give the reading in " + unit + " (UCUM).")
+	case math.IsNaN(q.Value) || math.Abs(q.Value) > 1e6:
+		return 0, bad("Give the reading's value as a number of a real size.")
 	case whole && q.Value != math.Trunc(q.Value):
 		return 0, bad("Give the reading as a whole number.")
 	}
@@ -114,6 +116,23 @@ func (in fhirObservationInput) toObservation() (sessionID, patientID int64, o cl
 			return 0, 0, o, "", fail("Observation.effectiveDateTime", "Give the time of the reading with its zone, like 2026-03-02T09:15:00Z.")
 		}
 		o.At = t
+	}
+	// A code that names two different readings (a respiratory rate coded
+	// as a heart rate too, say) is refused rather than read as the first.
+	var named []string
+	if in.Code.has(fhirLOINC, loincBPPanel) {
+		named = append(named, "blood pressure")
+	}
+	for _, vi := range fhirVitalsIn {
+		for _, code := range vi.codes {
+			if in.Code.has(fhirLOINC, code) {
+				named = append(named, vi.kind)
+				break
+			}
+		}
+	}
+	if len(named) > 1 {
+		return 0, 0, o, "", fail("Observation.code", "The code names different readings ("+strings.Join(named, ", ")+"): send one Observation for each reading.")
 	}
 	if in.Code.has(fhirLOINC, loincBPPanel) {
 		if in.ValueQuantity != nil || len(in.Component) == 0 {

@@ -87,6 +87,9 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 	unknownElement["bodySite"] = map[string]any{"text": "arm"}
 	preliminary := vital("8867-4", quantity(80, "/min"))
 	preliminary["status"] = "preliminary"
+	twoReadings := vital("9279-1", quantity(24, "/min"))
+	twoReadings["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "9279-1"},
+		map[string]any{"system": "http://loinc.org", "code": "8867-4"}}}
 	for name, c := range map[string]struct {
 		body   map[string]any
 		status int
@@ -98,6 +101,8 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 		"an unknown code":   {unknown, http.StatusBadRequest, "Observation.code"},
 		"preliminary":       {preliminary, http.StatusBadRequest, "Observation.status"},
 		"implausible pulse": {vital("8867-4", quantity(400, "/min")), http.StatusUnprocessableEntity, "Observation.valueQuantity"},
+		"two readings":      {twoReadings, http.StatusBadRequest, "Observation.code"},
+		"a huge value":      {vital("2708-6", quantity(1e19, "%")), http.StatusBadRequest, "Observation.valueQuantity"},
 	} {
 		code := "invalid"
 		if c.status == http.StatusUnprocessableEntity {
