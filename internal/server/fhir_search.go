@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,10 +79,22 @@ func parseFHIRParams(r *http.Request, supported ...string) (fhirParams, error) {
 				return p, invalidSearch("Search parameter %s has no value.", name)
 			}
 		}
+		// A token parameter names an element a resource holds once (its
+		// id, code, category, gender, NHS number): its alternatives are
+		// comma-separated in one parameter, and a repeat, which would AND
+		// two values one element cannot both have, is refused rather than
+		// read as an OR.
+		if len(vs) > 1 && slices.Contains(singleValued, name) {
+			return p, invalidSearch("Give %s once, with its alternatives separated by commas.", name)
+		}
 		p.values[name] = vs
 	}
 	return p, nil
 }
+
+// singleValued are the token parameters whose element a resource holds
+// once.
+var singleValued = []string{"_id", "code", "category", "gender", "identifier", "url"}
 
 // list returns every comma-separated value of a parameter given any
 // number of times (each occurrence ANDed, values within one ORed are

@@ -322,6 +322,12 @@ func testFHIRErrors(t *testing.T, opts apptest.Options) {
 	}
 	fhirOutcome(t, env.Do("GET", "/fhir/R4/Patient?name=a", "not-a-token", nil), http.StatusUnauthorized, "login")
 	fhirOutcome(t, env.As(ketacare.RoleCounsellor, "GET", fmt.Sprintf("/fhir/R4/Patient/%d", id), nil), http.StatusForbidden, "forbidden")
+	// A repeated token parameter would AND two values one element cannot
+	// both hold: refused, not read as an OR.
+	for _, q := range []string{"Patient?gender=male&gender=female", fmt.Sprintf("Patient?_id=%d&_id=%d", id, id+1),
+		fmt.Sprintf("Observation?patient=%d&code=8867-4&code=9279-1", id)} {
+		fhirOutcome(t, env.As(ketacare.RoleNurse, "GET", "/fhir/R4/"+q, nil), http.StatusBadRequest, "invalid")
+	}
 
 	for _, path := range []string{"/fhir/R4/Patient/999999", "/fhir/R4/Patient/abc", "/fhir/R4/Observation/obs-999999-pulse",
 		"/fhir/R4/Observation/asmt-999999", "/fhir/R4/Observation/nonsense", "/fhir/R4/Encounter/999999", "/fhir/R4/Medication/1",
