@@ -53,11 +53,12 @@ type fhirAnswerOption struct {
 // (LOINC answer code where there is one, else the score as code) carrying
 // its score as ordinalValue, or the bare score when the option has no
 // label.
-func answerValue(o clinical.AnswerOption) fhirAnswerOption {
+// answerValue is an answer option with the score it adds to the total
+// (score: the option's own, or its reverse on a reverse-scored item).
+func answerValue(o clinical.AnswerOption, score float64) fhirAnswerOption {
 	if o.Label == "" {
 		return fhirAnswerOption{ValueInteger: intPtr(o.Score)}
 	}
-	score := float64(o.Score)
 	c := fhirCoding{Extension: []fhirExtension{{URL: fhirOrdinalValue, ValueDecimal: &score}}, Code: strconv.Itoa(o.Score), Display: o.Label}
 	if o.LOINC != "" {
 		c.System, c.Code = fhirLOINC, o.LOINC
@@ -85,8 +86,17 @@ func toFHIRQuestionnaire(def clinical.Instrument) fhirQuestionnaire {
 		if it.LOINC != "" {
 			item.Code = []fhirCoding{loinc(it.LOINC, it.Text)}
 		}
+		lo, hi := it.Options[0].Score, it.Options[0].Score
 		for _, o := range it.Options {
-			item.AnswerOption = append(item.AnswerOption, answerValue(o))
+			lo, hi = min(lo, o.Score), max(hi, o.Score)
+		}
+		reversed := slices.Contains(def.Scoring.Reverse, it.LinkID)
+		for _, o := range it.Options {
+			score := o.Score
+			if reversed {
+				score = lo + hi - o.Score
+			}
+			item.AnswerOption = append(item.AnswerOption, answerValue(o, float64(score)))
 		}
 		// A skip rule leaves the item unasked after one answer of another.
 		for _, sk := range def.Scoring.Skip {
@@ -100,7 +110,7 @@ func toFHIRQuestionnaire(def clinical.Instrument) fhirQuestionnaire {
 							continue
 						}
 						ew := fhirEnableWhen{Question: sk.When, Operator: "!="}
-						if v := answerValue(o); v.ValueCoding != nil {
+						if v := answerValue(o, float64(o.Score)); v.ValueCoding != nil {
 							c := *v.ValueCoding
 							c.Extension = nil
 							ew.AnswerCoding = &c

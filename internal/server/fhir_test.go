@@ -606,6 +606,15 @@ func TestFHIRQuestionnaire(t *testing.T) {
 	if get(c, "item", 2, "enableWhen", 0, "question") != "2" || get(c, "item", 2, "enableWhen", 0, "operator") != "!=" {
 		t.Errorf("C-SSRS skip rule: %v", get(c, "item", 2))
 	}
+	// A reverse-scored item publishes the score each answer adds: DAST-10's
+	// item 3 "No" adds 1, item 1 "No" adds 0.
+	d := fhirResp(t, env.Do("GET", "/fhir/R4/Questionnaire/dast-10", "", nil), http.StatusOK)
+	ordinal := func(item int) any {
+		return get(d, "item", item, "answerOption", 0, "valueCoding", "extension", 0, "valueDecimal")
+	}
+	if get(d, "item", 2, "answerOption", 0, "valueCoding", "display") != "No" || ordinal(2) != 1.0 || ordinal(0) != 0.0 {
+		t.Errorf("DAST-10 scores: item 1 %v, item 3 %v", ordinal(0), ordinal(2))
+	}
 	b := fhirResp(t, env.Do("GET", "/fhir/R4/Questionnaire", "", nil), http.StatusOK)
 	if len(entries(t, b)) < 5 {
 		t.Errorf("questionnaires: %v", b)
