@@ -103,6 +103,15 @@ func (s *Service) handleVitals(ctx context.Context, v hl7.Vitals) error {
 	}
 	o := clinical.Observation{At: v.At, Systolic: v.Systolic, Diastolic: v.Diastolic, Pulse: v.Pulse, SpO2: v.SpO2,
 		RespRate: v.RespRate, TempC: v.TempC}
+	if o.Systolic == nil && o.Diastolic == nil && o.Pulse == nil && o.SpO2 == nil && o.RespRate == nil && o.TempC == nil {
+		// Say which observations could not be used and why (codes and
+		// reasons, never values), so the sender's staff can fix the feed.
+		why := "no OBX with a vital sign ketacare reads"
+		if len(v.Unmapped) > 0 {
+			why = "no usable vital sign: " + strings.Join(v.Unmapped[:min(len(v.Unmapped), 5)], "; ")
+		}
+		return errors.New(why)
+	}
 	device := v.SendingApplication
 	if v.SendingFacility != "" {
 		device += "@" + v.SendingFacility

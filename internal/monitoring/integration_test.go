@@ -253,4 +253,17 @@ func TestHL7LocalTimeInSummer(t *testing.T) {
 	if len(obs) != 1 || !obs[0].At.Equal(time.Date(2026, 7, 15, 9, 0, 0, 0, time.UTC)) {
 		t.Errorf("stored: %+v", obs)
 	}
+	// A message with nothing usable says what could not be used.
+	msg = strings.Join([]string{
+		`MSH|^~\&|BEDSIDE|BAY1|KETACARE|CLINIC|` + local + `||ORU^R01^ORU_R01|S2|P|2.6`,
+		`PID|||` + nhs + `^^^NHS^NH||Doe^Jane`,
+		`OBX|1|NM|1234-5^Something else^LN||42|mg|||||F|||` + local,
+	}, "\r") + "\r"
+	if err := hl7.WriteFrame(conn, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	ack, err = hl7.NewReader(conn, 0).ReadMessage()
+	if err != nil || !strings.Contains(string(ack), "MSA|AE|S2|no usable vital sign: 1234-5") {
+		t.Errorf("ack of a message with nothing usable: %q %v", ack, err)
+	}
 }
