@@ -105,10 +105,11 @@ func (s *Server) fhirPatientSearch(w http.ResponseWriter, r *http.Request) error
 		q.BirthDate = append(q.BirthDate, birthDateConds(d)...)
 	}
 	for _, v := range p.list("gender") {
-		if !validGender(v) {
-			return invalidSearch("gender must be male, female, other or unknown.")
+		t := parseFHIRToken(v)
+		if (t.system != "*" && t.system != "http://hl7.org/fhir/administrative-gender") || !validGender(t.code) {
+			return invalidSearch("gender must be male, female, other or unknown (system http://hl7.org/fhir/administrative-gender).")
 		}
-		q.Genders = append(q.Genders, v)
+		q.Genders = append(q.Genders, t.code)
 	}
 	page, err := s.db.SearchPatients(r.Context(), mustActor(r), q)
 	if err != nil {

@@ -87,6 +87,15 @@ func parseFHIRParams(r *http.Request, supported ...string) (fhirParams, error) {
 		if len(vs) > 1 && slices.Contains(singleValued, name) {
 			return p, invalidSearch("Give %s once, with its alternatives separated by commas.", name)
 		}
+		if slices.Contains(tokenParams, name) {
+			for _, v := range vs {
+				for _, x := range strings.Split(v, ",") {
+					if t := parseFHIRToken(strings.TrimSpace(x)); t.code == "" {
+						return p, invalidSearch("%s: give a code, alone or after its system (system|code); a search by system alone is not supported.", name)
+					}
+				}
+			}
+		}
 		p.values[name] = vs
 	}
 	return p, nil
@@ -95,6 +104,9 @@ func parseFHIRParams(r *http.Request, supported ...string) (fhirParams, error) {
 // singleValued are the token parameters whose element a resource holds
 // once.
 var singleValued = []string{"_id", "code", "category", "gender", "identifier", "url"}
+
+// tokenParams take system|code or code alone.
+var tokenParams = []string{"code", "category", "gender", "identifier"}
 
 // list returns every comma-separated value of a parameter given any
 // number of times (each occurrence ANDed, values within one ORed are

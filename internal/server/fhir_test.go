@@ -328,6 +328,11 @@ func testFHIRErrors(t *testing.T, opts apptest.Options) {
 		fmt.Sprintf("Observation?patient=%d&code=8867-4&code=9279-1", id)} {
 		fhirOutcome(t, env.As(ketacare.RoleNurse, "GET", "/fhir/R4/"+q, nil), http.StatusBadRequest, "invalid")
 	}
+	// A system with no code is refused; gender takes its system too.
+	fhirOutcome(t, env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/fhir/R4/Observation?patient=%d&code=http://loinc.org|", id), nil), http.StatusBadRequest, "invalid")
+	if b := fhirResp(t, env.As(ketacare.RoleNurse, "GET", "/fhir/R4/Patient?gender="+url.QueryEscape("http://hl7.org/fhir/administrative-gender|female"), nil), http.StatusOK); b["resourceType"] != "Bundle" {
+		t.Errorf("gender with its system: %v", b)
+	}
 
 	for _, path := range []string{"/fhir/R4/Patient/999999", "/fhir/R4/Patient/abc", "/fhir/R4/Observation/obs-999999-pulse",
 		"/fhir/R4/Observation/asmt-999999", "/fhir/R4/Observation/nonsense", "/fhir/R4/Encounter/999999", "/fhir/R4/Medication/1",
