@@ -26,6 +26,12 @@ const (
 // recorded as the server's time. Further ahead it is refused.
 const MaxFutureSkew = 5 * time.Minute
 
+// MaxBeforeOpening is how long before its session was opened an
+// observation may have been taken (a blood pressure measured in the waiting
+// room): an older time belongs to another visit, or to a wrong clock, and
+// is refused.
+const MaxBeforeOpening = time.Hour
+
 // ObservationInput is an observation to record.
 type ObservationInput struct {
 	clinical.Observation
@@ -219,6 +225,10 @@ func (s *Service) evaluate(st *sessionState, pv store.ProtocolVersion, in Observ
 		return ev
 	case at.After(now):
 		o.At = now
+	case at.Before(st.session.OpenedAt.Add(-MaxBeforeOpening)):
+		ev.err = &ketacare.Error{Code: ketacare.EINVALID, Message: "The observation's time is long before the session was opened.",
+			Fields: map[string]string{"at": "The time is more than an hour before the session was opened; check the time, or the device's clock."}}
+		return ev
 	default:
 		o.At = at.UTC()
 	}

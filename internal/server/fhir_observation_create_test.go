@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/apptest"
@@ -31,11 +32,12 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 	coded := func(code string) map[string]any {
 		return map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": code}}}
 	}
+	taken := time.Now().UTC().Add(-time.Minute).Truncate(time.Second).Format(time.RFC3339)
 	vital := func(code string, q map[string]any) map[string]any {
 		return map[string]any{"resourceType": "Observation", "status": "final", "code": coded(code),
 			"category": []any{map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}}}},
 			"subject":  map[string]any{"reference": fmt.Sprintf("Patient/%d", patient)}, "encounter": map[string]any{"reference": fmt.Sprintf("Encounter/%d", sess.ID)},
-			"effectiveDateTime": "2026-03-02T09:15:00Z", "valueQuantity": q}
+			"effectiveDateTime": taken, "valueQuantity": q}
 	}
 	post := func(body map[string]any) apptest.Response {
 		return env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Observation", body)
@@ -87,6 +89,8 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 	unknownElement["bodySite"] = map[string]any{"text": "arm"}
 	preliminary := vital("8867-4", quantity(80, "/min"))
 	preliminary["status"] = "preliminary"
+	longBefore := vital("8867-4", quantity(80, "/min"))
+	longBefore["effectiveDateTime"] = "2020-11-26T05:10:00Z"
 	twoReadings := vital("9279-1", quantity(24, "/min"))
 	twoReadings["code"] = map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "9279-1"},
 		map[string]any{"system": "http://loinc.org", "code": "8867-4"}}}
@@ -102,6 +106,7 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 		"preliminary":       {preliminary, http.StatusBadRequest, "Observation.status"},
 		"implausible pulse": {vital("8867-4", quantity(400, "/min")), http.StatusUnprocessableEntity, "Observation.valueQuantity"},
 		"two readings":      {twoReadings, http.StatusBadRequest, "Observation.code"},
+		"years before":      {longBefore, http.StatusBadRequest, "Observation.effectiveDateTime"},
 		"a huge value":      {vital("2708-6", quantity(1e19, "%")), http.StatusBadRequest, "Observation.valueQuantity"},
 	} {
 		code := "invalid"
