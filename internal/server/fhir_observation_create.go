@@ -213,7 +213,14 @@ func (s *Server) fhirObservationCreate(w http.ResponseWriter, r *http.Request) e
 	}
 	device := ""
 	if in.Device != nil {
-		device = in.Device.Display
+		// The device's name, or else its reference ("Device/123"): what
+		// the sender said measured the reading is kept either way.
+		if device = in.Device.Display; device == "" {
+			device = in.Device.Reference
+		}
+		if r := []rune(device); len(r) > 200 {
+			device = string(r[:200])
+		}
 	}
 	res, err := s.mon.RecordObservation(r.Context(), a, sessionID, monitoring.ObservationInput{Observation: o, Source: monitoring.SourceFHIR, Device: device})
 	if err != nil {

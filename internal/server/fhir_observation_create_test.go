@@ -71,11 +71,15 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 		code string
 		q    map[string]any
 	}{{"8867-4", quantity(88, "/min")}, {"9279-1", quantity(16, "/min")}, {"59408-5", quantity(97, "%")}, {"8310-5", quantity(36.9, "Cel")}} {
-		fhirResp(t, post(vital(c.code, c.q)), http.StatusCreated)
+		body := vital(c.code, c.q)
+		if c.code == "8867-4" {
+			body["device"] = map[string]any{"reference": "Device/123"} // kept, though it has no name
+		}
+		fhirResp(t, post(body), http.StatusCreated)
 	}
 	var obs []map[string]any
 	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", sess.ID), nil).JSON(t, &obs)
-	if len(obs) != 5 || obs[4]["tempC"] != 36.9 || obs[1]["pulse"] != 88.0 {
+	if len(obs) != 5 || obs[4]["tempC"] != 36.9 || obs[1]["pulse"] != 88.0 || obs[1]["device"] != "Device/123" {
 		t.Errorf("observations: %v", obs)
 	}
 

@@ -240,6 +240,10 @@ func (in fhirPatientInput) toPatient() (ketacare.Patient, error) {
 	p.BirthDate = in.BirthDate
 	for _, id := range in.Identifier {
 		switch {
+		case id.Use != "" && id.Use != "official" && id.Use != "usual":
+			// An old, temporary or secondary number is not the patient's
+			// NHS number; recording it as one would be wrong.
+			add("Patient.identifier", "Only the patient's current NHS number (use official or usual) can be recorded.")
 		case id.System != fhirNHS:
 			add("Patient.identifier", "Only an NHS number identifier (system "+fhirNHS+") can be recorded.")
 		case p.NHSNumber != "":

@@ -273,6 +273,7 @@ func TestFHIRPatientCreateRefused(t *testing.T) {
 		{"duplicate NHS number", fhirPatientBody("Ada", "Again", fhirNHSNumber), 409, "conflict", "Patient.identifier"},
 		{"bad NHS number", fhirPatientBody("Ada", "Bad", "1234567890"), 400, "invalid", "Patient.identifier"},
 		{"other identifier system", with("identifier", []any{map[string]any{"system": "urn:other", "value": "x"}}), 400, "invalid", "Patient.identifier"},
+		{"an old NHS number", with("identifier", []any{map[string]any{"use": "old", "system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765870"}}), 400, "invalid", "Patient.identifier"},
 		{"no gender", with("gender", nil), 400, "invalid", "Patient.gender"},
 		{"bad gender", with("gender", "f"), 400, "invalid", "Patient.gender"},
 		{"no name", with("name", nil), 400, "invalid", "Patient.name"},
