@@ -60,7 +60,7 @@ const maxGroup = 512
 // 218 us. A quiet clinic's requests never wait.
 const (
 	groupWait = 3 * time.Millisecond
-	groupFull = 64
+	groupFull = 32
 )
 
 // UpdateGrouped runs fn in a read-write transaction like Update, and
