@@ -141,6 +141,18 @@ func has(list []string, v string) bool {
 	return false
 }
 
+// openSession opens a session for the patient, not yet dosed.
+func openSession(t testing.TB, env *apptest.Env, patient int64) int64 {
+	t.Helper()
+	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", patient), map[string]any{})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("open session: %d %s", r.Status, r.Body)
+	}
+	var s sessionResp
+	r.JSON(t, &s)
+	return s.ID
+}
+
 // openDosed opens a session for a ready patient, records a baseline and
 // marks the dose.
 func openDosed(t testing.TB, env *apptest.Env, patient int64, baseline map[string]any) int64 {
@@ -865,16 +877,7 @@ func TestCloseWithoutADose(t *testing.T) { forEachDB(t, testCloseWithoutADose) }
 func testCloseWithoutADose(t *testing.T, opts apptest.Options) {
 	env, _ := startMonitoring(t, opts)
 	p := readyPatient(t, env, "Declined", "", clinical.RouteIM, "ketamine", 35)
-	open := func() int64 {
-		r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
-		if r.Status != http.StatusCreated {
-			t.Fatalf("open session: %d %s", r.Status, r.Body)
-		}
-		var s sessionResp
-		r.JSON(t, &s)
-		return s.ID
-	}
-	s := open()
+	s := openSession(t, env, p)
 	postObs(t, env, s, map[string]any{"systolic": 185, "diastolic": 112, "anxiety": 3, "moaas": 5})
 	if r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{}); r.Status != http.StatusConflict {
 		t.Fatalf("a second session while one is open: %d", r.Status)
@@ -937,11 +940,7 @@ func TestDoseNeedsABaseline(t *testing.T) { forEachDB(t, testDoseNeedsABaseline)
 func testDoseNeedsABaseline(t *testing.T, opts apptest.Options) {
 	env, clock := startMonitoring(t, opts)
 	open := func(family string) int64 {
-		p := readyPatient(t, env, family, "", clinical.RouteIM, "ketamine", 35)
-		r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
-		var s sessionResp
-		r.JSON(t, &s)
-		return s.ID
+		return openSession(t, env, readyPatient(t, env, family, "", clinical.RouteIM, "ketamine", 35))
 	}
 	dose := func(s int64, body map[string]any) apptest.Response {
 		return env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/sessions/%d/dose", s), body)

@@ -59,12 +59,10 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 func TestWebCloseWithoutADose(t *testing.T) {
 	env, _ := startMonitoring(t, apptest.Options{})
 	p := readyPatient(t, env, "Opened", "", clinical.RouteIM, "ketamine", 35)
-	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
-	var s sessionResp
-	r.JSON(t, &s)
+	s := openSession(t, env, p)
 
 	do, csrf := nurseBrowser(t, env)
-	page := fmt.Sprintf("/sessions/%d", s.ID)
+	page := fmt.Sprintf("/sessions/%d", s)
 	_, body := do(page, nil)
 	if !strings.Contains(body, "Close the session without a dose") {
 		t.Fatal("the session page offers no way to close it without a dose")
@@ -121,11 +119,9 @@ func nurseBrowser(t *testing.T, env *apptest.Env) (do func(path string, form url
 func TestWebDoseWithoutBaseline(t *testing.T) {
 	env, _ := startMonitoring(t, apptest.Options{})
 	p := readyPatient(t, env, "Hurried", "", clinical.RouteIM, "ketamine", 35)
-	r := env.As(ketacare.RoleNurse, "POST", fmt.Sprintf("/api/v1/patients/%d/sessions", p), map[string]any{})
-	var s sessionResp
-	r.JSON(t, &s)
+	s := openSession(t, env, p)
 	do, csrf := nurseBrowser(t, env)
-	page := fmt.Sprintf("/sessions/%d", s.ID)
+	page := fmt.Sprintf("/sessions/%d", s)
 	_, body := do(page, nil)
 	if !strings.Contains(body, "The pre-dose baseline is not complete") || !strings.Contains(body, `id="withoutBaseline"`) {
 		t.Fatal("the session page does not say the baseline is missing")
@@ -137,7 +133,7 @@ func TestWebDoseWithoutBaseline(t *testing.T) {
 	if code, _ := do(page+"/dose", url.Values{"csrf_token": {tok}, "withoutBaseline": {"yes"}}); code != http.StatusSeeOther {
 		t.Fatalf("dose confirmed: %d", code)
 	}
-	postObs(t, env, s.ID, map[string]any{"systolic": 120, "diastolic": 80, "anxiety": 2, "moaas": 5})
+	postObs(t, env, s, map[string]any{"systolic": 120, "diastolic": 80, "anxiety": 2, "moaas": 5})
 	if _, body := do(page, nil); strings.Contains(body, "The pre-dose baseline is not complete") {
 		t.Error("a dosed session still asks for the baseline")
 	}

@@ -13,7 +13,7 @@ import (
 
 // screeningReviewCodes returns the codes of the patient's screening review
 // items.
-func screeningReviewCodes(t *testing.T, db *store.DB, clk *clock, patientID int64) []string {
+func screeningReviewCodes(t *testing.T, db *store.DB, patientID int64) []string {
 	t.Helper()
 	s, err := db.ScreeningFor(context.Background(), nurse(db, t), patientID)
 	if err != nil {
@@ -63,12 +63,12 @@ func TestItem9ZeroIsNeverAClearance(t *testing.T) {
 			}
 		}
 		record(clinical.InstrumentPHQ9, []int{2, 2, 2, 2, 2, 2, 2, 2, 2})
-		if codes := screeningReviewCodes(t, db, clk, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
+		if codes := screeningReviewCodes(t, db, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
 			t.Fatalf("after item 9 = 2: review items %v", codes)
 		}
 		clk.Advance(7 * 24 * time.Hour)
 		record(clinical.InstrumentPHQ9, []int{2, 2, 2, 2, 2, 2, 2, 2, 0})
-		if codes := screeningReviewCodes(t, db, clk, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
+		if codes := screeningReviewCodes(t, db, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
 			t.Errorf("a later item 9 = 0 cleared the review item: %v", codes)
 		}
 		if flags := riskFlags(t, db, sid); !slices.Contains(flags, clinical.FlagPHQ9Item9) {
@@ -76,7 +76,7 @@ func TestItem9ZeroIsNeverAClearance(t *testing.T) {
 		}
 		// The C-SSRS is the clearance.
 		record(clinical.InstrumentCSSRS, []int{0, 0, clinical.Skipped, clinical.Skipped, clinical.Skipped, 0})
-		if codes := screeningReviewCodes(t, db, clk, p.ID); slices.Contains(codes, "phq9-item9-needs-cssrs") {
+		if codes := screeningReviewCodes(t, db, p.ID); slices.Contains(codes, "phq9-item9-needs-cssrs") {
 			t.Errorf("after the C-SSRS: review items %v", codes)
 		}
 		if flags := riskFlags(t, db, sid); slices.Contains(flags, clinical.FlagPHQ9Item9) {
@@ -103,7 +103,7 @@ func TestEarlierCSSRSDoesNotScreenALaterItem9(t *testing.T) {
 			Answers: []int{2, 2, 2, 2, 2, 2, 2, 2, 3}}); err != nil {
 			t.Fatal(err)
 		}
-		if codes := screeningReviewCodes(t, db, clk, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
+		if codes := screeningReviewCodes(t, db, p.ID); !slices.Contains(codes, "phq9-item9-needs-cssrs") {
 			t.Errorf("item 9 = 3 after a C-SSRS 90 days old: review items %v", codes)
 		}
 	})
