@@ -67,6 +67,7 @@ type options struct {
 	duration   time.Duration
 	max        int64
 	alertEvery int
+	aligned    bool
 	rate       float64
 	url        string
 	dsn        string
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load (after the warm-up)")
 	fs.Int64Var(&o.max, "max", 5_000_000, "stop after this many observations")
 	fs.IntVar(&o.alertEvery, "alert-every", 50, "every Nth observation of a session raises an alert (anxiety 9) and the next clears it")
+	fs.BoolVar(&o.aligned, "aligned-alerts", false, "every session raises its alerts at the same observation numbers (9, 19, …) instead of from its own random offset")
 	fs.Float64Var(&o.rate, "rate", 0, "observations per second per session, each session at a random phase (0: as fast as answered)")
 	fs.StringVar(&o.url, "url", "", "base URL of a running server on the loopback interface (empty: start one in this process)")
 	fs.StringVar(&o.dsn, "db", "", "the running server's database (with -url), to prepare the sessions in")
@@ -430,6 +432,13 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				interval = time.Duration(float64(time.Second) / o.rate)
 				next = begin.Add(time.Duration(rng.Int64N(int64(interval))))
 			}
+			// Each session starts its alert cycle at its own offset, so that
+			// alerts are spread over the run as in a clinic rather than all
+			// raised in the same tenth of each cycle.
+			offset := 0
+			if o.alertEvery > 0 && !o.aligned {
+				offset = rng.IntN(o.alertEvery)
+			}
 			local := make([]time.Duration, 0, 1024)
 			defer func() {
 				st.mu.Lock()
@@ -464,7 +473,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				}
 				obs := observation{Systolic: 118 + rng.IntN(14), Diastolic: 74 + rng.IntN(10), Pulse: 66 + rng.IntN(20), SpO2: 96 + rng.IntN(4),
 					RespRate: 12 + rng.IntN(6), Anxiety: 1 + rng.IntN(3), MOAAS: 5}
-				raising := o.alertEvery > 0 && n%o.alertEvery == o.alertEvery-1
+				raising := o.alertEvery > 0 && (n+offset)%o.alertEvery == o.alertEvery-1
 				if raising {
 					obs.Anxiety = 9
 				}

@@ -97,146 +97,229 @@ type SessionState struct {
 // For each parameter only the rules of the highest tier that fires are
 // returned: a critical blood pressure returns bp-critical, not also
 // bp-warning or bp-rise; with a headache it returns bp-emergency alone.
-func EvaluateAlerts(p MonitoringProtocol, s SessionState) []Firing {
-	a := p.Alerts
-	latest := func(has func(Observation) bool) (Observation, bool) {
-		return latestObservation(s.Observations, time.Time{}, s.Now, has)
+func EvaluateAlerts(p *MonitoringProtocol, s *SessionState) []Firing {
+	e := alertEvaluation{p: p, s: s}
+	e.current, _ = e.latest(anyReading)
+	e.signs = e.current.Signs
+	if e.current.Consciousness == "C" && !slices.Contains(e.signs, SignConfusion) {
+		e.signs = append(slices.Clone(e.signs), SignConfusion)
 	}
-	current, _ := latest(func(Observation) bool { return true })
-	signs := current.Signs
-	if current.Consciousness == "C" && !slices.Contains(signs, SignConfusion) {
-		signs = append(slices.Clone(signs), SignConfusion)
+	// One parameter at a time, in the order alerts are listed: each keeps
+	// only its most urgent firings.
+	for _, rules := range []func(*alertEvaluation){
+		(*alertEvaluation).bloodPressure,
+		(*alertEvaluation).pulse,
+		(*alertEvaluation).spo2,
+		(*alertEvaluation).respiration,
+		(*alertEvaluation).anxiety,
+		(*alertEvaluation).sedation,
+		(*alertEvaluation).news2,
+		(*alertEvaluation).overdue,
+	} {
+		rules(&e)
+		e.out = append(e.out, highestTier(e.group)...)
+		e.group = e.group[:0]
 	}
+	return e.out
+}
 
-	// Each parameter's rules are collected by add into a group; flush keeps
-	// the group's most urgent firings and starts the next group.
-	var out, group []Firing
-	add := func(rule AlertRule, tier AlertTier, value string, at time.Time, format string, args ...any) {
-		group = append(group, Firing{Rule: rule, Tier: tier, Message: fmt.Sprintf(format, args...), Value: value, At: at})
-	}
-	flush := func() {
-		out = append(out, highestTier(group)...)
-		group = nil
-	}
+// alertEvaluation is one evaluation of the alert rules: each parameter's
+// rules are a method that adds its firings to group. A reading's value is
+// formatted only when one of its rules fires.
+type alertEvaluation struct {
+	p       *MonitoringProtocol
+	s       *SessionState
+	current Observation // the latest observation, for the signs checklist
+	signs   []string    // its signs, with confusion for ACVPU "C"
+	out     []Firing
+	group   []Firing
+}
 
-	if o, ok := latest(func(o Observation) bool { return o.Systolic != nil && o.Diastolic != nil }); ok {
-		sys, dia := *o.Systolic, *o.Diastolic
-		value := fmt.Sprintf("%d/%d mmHg", sys, dia)
-		critical := sys >= a.BP.CriticalSystolic || dia >= a.BP.CriticalDiastolic
-		if present := signsIn(signs, a.BP.EmergencySigns); critical && len(present) > 0 {
-			add(RuleBPEmergency, TierEmergency, value, o.At,
-				"Hypertensive emergency: blood pressure %s with %s", value, signLabels(present))
-		}
-		if critical {
-			add(RuleBPCritical, TierCritical, value, o.At,
-				"Blood pressure %s: critical at systolic ≥ %d or diastolic ≥ %d",
-				value, a.BP.CriticalSystolic, a.BP.CriticalDiastolic)
-		}
-		if sys >= a.BP.WarningSystolic || dia >= a.BP.WarningDiastolic {
-			add(RuleBPWarning, TierWarning, value, o.At,
-				"Blood pressure %s: warning at systolic ≥ %d or diastolic ≥ %d",
-				value, a.BP.WarningSystolic, a.BP.WarningDiastolic)
-		}
-		if b := s.Baseline.Systolic; b != nil && sys-*b >= a.BP.RiseSystolic {
-			add(RuleBPRise, TierWarning, value, o.At,
-				"Systolic %d mmHg is %d above the pre-dose %d: warning at a rise of %d",
-				sys, sys-*b, *b, a.BP.RiseSystolic)
-		}
-	}
-	flush()
+func (e *alertEvaluation) latest(has func(Observation) bool) (Observation, bool) {
+	return latestObservation(e.s.Observations, time.Time{}, e.s.Now, has)
+}
 
-	if o, ok := latest(func(o Observation) bool { return o.Pulse != nil }); ok {
-		v := *o.Pulse
+func (e *alertEvaluation) add(rule AlertRule, tier AlertTier, value string, at time.Time, format string, args ...any) {
+	e.group = append(e.group, Firing{Rule: rule, Tier: tier, Message: fmt.Sprintf(format, args...), Value: value, At: at})
+}
+
+func anyReading(Observation) bool    { return true }
+func hasBP(o Observation) bool       { return o.Systolic != nil && o.Diastolic != nil }
+func hasPulse(o Observation) bool    { return o.Pulse != nil }
+func hasSpO2(o Observation) bool     { return o.SpO2 != nil }
+func hasRespRate(o Observation) bool { return o.RespRate != nil }
+func hasAnxiety(o Observation) bool  { return o.Anxiety != nil }
+func hasMOAAS(o Observation) bool    { return o.MOAAS != nil }
+
+func (e *alertEvaluation) bloodPressure() {
+	o, ok := e.latest(hasBP)
+	if !ok {
+		return
+	}
+	a := &e.p.Alerts.BP
+	sys, dia := *o.Systolic, *o.Diastolic
+	critical := sys >= a.CriticalSystolic || dia >= a.CriticalDiastolic
+	warning := sys >= a.WarningSystolic || dia >= a.WarningDiastolic
+	b := e.s.Baseline.Systolic
+	rise := b != nil && sys-*b >= a.RiseSystolic
+	if !critical && !warning && !rise {
+		return
+	}
+	value := fmt.Sprintf("%d/%d mmHg", sys, dia)
+	if present := signsIn(e.signs, a.EmergencySigns); critical && len(present) > 0 {
+		e.add(RuleBPEmergency, TierEmergency, value, o.At,
+			"Hypertensive emergency: blood pressure %s with %s", value, signLabels(present))
+	}
+	if critical {
+		e.add(RuleBPCritical, TierCritical, value, o.At,
+			"Blood pressure %s: critical at systolic ≥ %d or diastolic ≥ %d",
+			value, a.CriticalSystolic, a.CriticalDiastolic)
+	}
+	if warning {
+		e.add(RuleBPWarning, TierWarning, value, o.At,
+			"Blood pressure %s: warning at systolic ≥ %d or diastolic ≥ %d",
+			value, a.WarningSystolic, a.WarningDiastolic)
+	}
+	if rise {
+		e.add(RuleBPRise, TierWarning, value, o.At,
+			"Systolic %d mmHg is %d above the pre-dose %d: warning at a rise of %d",
+			sys, sys-*b, *b, a.RiseSystolic)
+	}
+}
+
+func (e *alertEvaluation) pulse() {
+	o, ok := e.latest(hasPulse)
+	if !ok {
+		return
+	}
+	a := &e.p.Alerts.Pulse
+	v := *o.Pulse
+	critical := v >= a.CriticalHigh || v <= a.CriticalLow
+	warning := v >= a.WarningHigh || v <= a.WarningLow
+	if !critical && !warning {
+		return
+	}
+	value := fmt.Sprintf("%d/min", v)
+	if critical {
+		e.add(RulePulseCritical, TierCritical, value, o.At,
+			"Pulse %s: critical at ≥ %d or ≤ %d", value, a.CriticalHigh, a.CriticalLow)
+	}
+	if warning {
+		e.add(RulePulseWarning, TierWarning, value, o.At,
+			"Pulse %s: warning at ≥ %d or ≤ %d", value, a.WarningHigh, a.WarningLow)
+	}
+}
+
+func (e *alertEvaluation) spo2() {
+	o, ok := e.latest(hasSpO2)
+	if !ok {
+		return
+	}
+	a := &e.p.Alerts.SpO2
+	v := *o.SpO2
+	if v > a.Critical && v > a.Warning {
+		return
+	}
+	value := fmt.Sprintf("%d %%", v)
+	if v <= a.Critical {
+		e.add(RuleSpO2Critical, TierCritical, value, o.At, "SpO2 %s: critical at ≤ %d %%", value, a.Critical)
+	}
+	if v <= a.Warning {
+		e.add(RuleSpO2Warning, TierWarning, value, o.At, "SpO2 %s: warning at ≤ %d %%", value, a.Warning)
+	}
+}
+
+func (e *alertEvaluation) respiration() {
+	o, ok := e.latest(hasRespRate)
+	if !ok {
+		return
+	}
+	a := &e.p.Alerts.Resp
+	if v := *o.RespRate; v <= a.CriticalLow || v >= a.CriticalHigh {
 		value := fmt.Sprintf("%d/min", v)
-		if v >= a.Pulse.CriticalHigh || v <= a.Pulse.CriticalLow {
-			add(RulePulseCritical, TierCritical, value, o.At,
-				"Pulse %s: critical at ≥ %d or ≤ %d", value, a.Pulse.CriticalHigh, a.Pulse.CriticalLow)
-		}
-		if v >= a.Pulse.WarningHigh || v <= a.Pulse.WarningLow {
-			add(RulePulseWarning, TierWarning, value, o.At,
-				"Pulse %s: warning at ≥ %d or ≤ %d", value, a.Pulse.WarningHigh, a.Pulse.WarningLow)
-		}
+		e.add(RuleRespCritical, TierCritical, value, o.At,
+			"Respiration rate %s: critical at ≤ %d or ≥ %d", value, a.CriticalLow, a.CriticalHigh)
 	}
-	flush()
+}
 
-	if o, ok := latest(func(o Observation) bool { return o.SpO2 != nil }); ok {
-		v := *o.SpO2
-		value := fmt.Sprintf("%d %%", v)
-		if v <= a.SpO2.Critical {
-			add(RuleSpO2Critical, TierCritical, value, o.At, "SpO2 %s: critical at ≤ %d %%", value, a.SpO2.Critical)
-		}
-		if v <= a.SpO2.Warning {
-			add(RuleSpO2Warning, TierWarning, value, o.At, "SpO2 %s: warning at ≤ %d %%", value, a.SpO2.Warning)
-		}
-	}
-	flush()
-
-	if o, ok := latest(func(o Observation) bool { return o.RespRate != nil }); ok {
-		v := *o.RespRate
-		value := fmt.Sprintf("%d/min", v)
-		if v <= a.Resp.CriticalLow || v >= a.Resp.CriticalHigh {
-			add(RuleRespCritical, TierCritical, value, o.At,
-				"Respiration rate %s: critical at ≤ %d or ≥ %d", value, a.Resp.CriticalLow, a.Resp.CriticalHigh)
-		}
-	}
-	flush()
-
-	if present := signsIn(current.Signs, a.Anxiety.CriticalSigns); len(present) > 0 {
-		add(RulePanic, TierCritical, strings.Join(present, ", "), current.At,
+// anxiety holds the panic signs with the anxiety rating: one group.
+func (e *alertEvaluation) anxiety() {
+	a := &e.p.Alerts.Anxiety
+	if present := signsIn(e.current.Signs, a.CriticalSigns); len(present) > 0 {
+		e.add(RulePanic, TierCritical, strings.Join(present, ", "), e.current.At,
 			"Signs checklist: %s ticked", signLabels(present))
 	}
-	if o, ok := latest(func(o Observation) bool { return o.Anxiety != nil }); ok {
-		v := *o.Anxiety
-		value := fmt.Sprintf("%d/10", v)
-		if v >= a.Anxiety.Critical {
-			add(RuleAnxietyCritical, TierCritical, value, o.At, "Anxiety %s: critical at ≥ %d", value, a.Anxiety.Critical)
-		}
-		if v >= a.Anxiety.Warning {
-			add(RuleAnxietyWarning, TierWarning, value, o.At, "Anxiety %s: warning at ≥ %d", value, a.Anxiety.Warning)
-		}
-		if b := s.Baseline.Anxiety; b != nil && v-*b >= a.Anxiety.Rise {
-			add(RuleAnxietyRise, TierWarning, value, o.At,
-				"Anxiety %s is %d above the pre-dose %d: warning at a rise of %d", value, v-*b, *b, a.Anxiety.Rise)
-		}
+	o, ok := e.latest(hasAnxiety)
+	if !ok {
+		return
 	}
-	flush()
+	v := *o.Anxiety
+	b := e.s.Baseline.Anxiety
+	rise := b != nil && v-*b >= a.Rise
+	if v < a.Critical && v < a.Warning && !rise {
+		return
+	}
+	value := fmt.Sprintf("%d/10", v)
+	if v >= a.Critical {
+		e.add(RuleAnxietyCritical, TierCritical, value, o.At, "Anxiety %s: critical at ≥ %d", value, a.Critical)
+	}
+	if v >= a.Warning {
+		e.add(RuleAnxietyWarning, TierWarning, value, o.At, "Anxiety %s: warning at ≥ %d", value, a.Warning)
+	}
+	if rise {
+		e.add(RuleAnxietyRise, TierWarning, value, o.At,
+			"Anxiety %s is %d above the pre-dose %d: warning at a rise of %d", value, v-*b, *b, a.Rise)
+	}
+}
 
-	if o, ok := latest(func(o Observation) bool { return o.MOAAS != nil }); ok {
-		v := *o.MOAAS
-		value := fmt.Sprintf("MOAA/S %d", v)
-		if v <= a.MOAAS.Critical {
-			add(RuleMOAASCritical, TierCritical, value, o.At, "Deep sedation: %s (critical at ≤ %d)", value, a.MOAAS.Critical)
-		}
-		if b := s.Baseline.MOAAS; b != nil && v < *b {
-			add(RuleSedation, a.MOAAS.SedationTier, value, o.At, "Sedation: %s, down from %d before the dose", value, *b)
-		}
+func (e *alertEvaluation) sedation() {
+	o, ok := e.latest(hasMOAAS)
+	if !ok {
+		return
 	}
-	flush()
+	a := &e.p.Alerts.MOAAS
+	v := *o.MOAAS
+	b := e.s.Baseline.MOAAS
+	lower := b != nil && v < *b
+	if v > a.Critical && !lower {
+		return
+	}
+	value := fmt.Sprintf("MOAA/S %d", v)
+	if v <= a.Critical {
+		e.add(RuleMOAASCritical, TierCritical, value, o.At, "Deep sedation: %s (critical at ≤ %d)", value, a.Critical)
+	}
+	if lower {
+		e.add(RuleSedation, a.SedationTier, value, o.At, "Sedation: %s, down from %d before the dose", value, *b)
+	}
+}
 
-	if n := s.NEWS2; n != nil && n.Complete {
-		value := fmt.Sprintf("NEWS2 %d", n.Total)
-		switch n.Response {
-		case NEWS2Emergency:
-			add(RuleNEWS2Emergency, TierEmergency, value, s.Now,
-				"%s: emergency response (aggregate ≥ %d)", value, p.NEWS2.EmergencyTotal)
-		case NEWS2Urgent:
-			add(RuleNEWS2Urgent, TierCritical, value, s.Now,
-				"%s: urgent response (aggregate ≥ %d or a single parameter scoring %d)",
-				value, p.NEWS2.UrgentTotal, p.NEWS2.UrgentSingle)
-		}
+func (e *alertEvaluation) news2() {
+	n := e.s.NEWS2
+	if n == nil || !n.Complete || (n.Response != NEWS2Emergency && n.Response != NEWS2Urgent) {
+		return
 	}
-	flush()
+	value := fmt.Sprintf("NEWS2 %d", n.Total)
+	if n.Response == NEWS2Emergency {
+		e.add(RuleNEWS2Emergency, TierEmergency, value, e.s.Now,
+			"%s: emergency response (aggregate ≥ %d)", value, e.p.NEWS2.EmergencyTotal)
+		return
+	}
+	e.add(RuleNEWS2Urgent, TierCritical, value, e.s.Now,
+		"%s: urgent response (aggregate ≥ %d or a single parameter scoring %d)",
+		value, e.p.NEWS2.UrgentTotal, e.p.NEWS2.UrgentSingle)
+}
 
-	if !s.DoseAt.IsZero() && !s.Now.IsZero() {
-		last := LastScheduledObservationAt(s.Observations, s.Now)
-		if due, overdue := ObservationOverdue(p, s.Route, s.DoseAt, last, s.Now); overdue {
-			late := int(s.Now.Sub(due) / time.Minute)
-			add(RuleObservationOverdue, TierWarning, fmt.Sprintf("%d min late", late), due,
-				"Observation overdue: due %d min after the dose, now %d min late", int(due.Sub(s.DoseAt)/time.Minute), late)
-		}
+func (e *alertEvaluation) overdue() {
+	s := e.s
+	if s.DoseAt.IsZero() || s.Now.IsZero() {
+		return
 	}
-	flush()
-	return out
+	last := LastScheduledObservationAt(s.Observations, s.Now)
+	if due, overdue := ObservationOverdue(*e.p, s.Route, s.DoseAt, last, s.Now); overdue {
+		late := int(s.Now.Sub(due) / time.Minute)
+		e.add(RuleObservationOverdue, TierWarning, fmt.Sprintf("%d min late", late), due,
+			"Observation overdue: due %d min after the dose, now %d min late", int(due.Sub(s.DoseAt)/time.Minute), late)
+	}
 }
 
 // highestTier keeps the firings of the most urgent tier in g.

@@ -21,7 +21,7 @@ func alertRules(p clinical.MonitoringProtocol, baseline, latest clinical.Observa
 	}
 	latest.At = s.Now
 	s.Observations = append(s.Observations, latest)
-	return firingCodes(clinical.EvaluateAlerts(p, s))
+	return firingCodes(clinical.EvaluateAlerts(&p, &s))
 }
 
 func firingCodes(fs []clinical.Firing) []string {
@@ -179,7 +179,7 @@ func TestAlertFiringDetail(t *testing.T) {
 		Observations: []clinical.Observation{{At: at, Systolic: new(182), Diastolic: new(96),
 			Signs: []string{clinical.SignHeadache, clinical.SignVisualChange}}},
 	}
-	got := clinical.EvaluateAlerts(p, s)
+	got := clinical.EvaluateAlerts(&p, &s)
 	want := []clinical.Firing{{
 		Rule: clinical.RuleBPEmergency, Tier: clinical.TierEmergency, Value: "182/96 mmHg", At: at,
 		Message: "Hypertensive emergency: blood pressure 182/96 mmHg with headache, visual change",
@@ -189,7 +189,7 @@ func TestAlertFiringDetail(t *testing.T) {
 	}
 
 	s.Observations[0].Signs = nil
-	got = clinical.EvaluateAlerts(p, s)
+	got = clinical.EvaluateAlerts(&p, &s)
 	if len(got) != 1 || !strings.Contains(got[0].Message, fmt.Sprint(p.Alerts.BP.CriticalSystolic)) ||
 		!strings.Contains(got[0].Message, fmt.Sprint(p.Alerts.BP.CriticalDiastolic)) {
 		t.Errorf("critical BP message does not name the protocol's thresholds: %+v", got)
@@ -223,7 +223,7 @@ func TestAlertsTrackLatestReadings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := clinical.SessionState{Route: clinical.RouteIV, DoseAt: obsDose, Baseline: obs[0], Observations: obs, Now: at(tt.now)}
-		if d := cmp.Diff(tt.want, firingCodes(clinical.EvaluateAlerts(p, s))); d != "" {
+		if d := cmp.Diff(tt.want, firingCodes(clinical.EvaluateAlerts(&p, &s))); d != "" {
 			t.Errorf("at +%d min (-want +got):\n%s", tt.now, d)
 		}
 	}
@@ -245,7 +245,7 @@ func TestAlertsNEWS2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := clinical.SessionState{Route: clinical.RouteIV, DoseAt: obsDose, Now: obsDose.Add(5 * time.Minute), NEWS2: tt.news2}
-			if d := cmp.Diff(tt.want, firingCodes(clinical.EvaluateAlerts(p, s))); d != "" {
+			if d := cmp.Diff(tt.want, firingCodes(clinical.EvaluateAlerts(&p, &s))); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
@@ -261,7 +261,7 @@ func TestAlertsNEWS2(t *testing.T) {
 		}
 		s := clinical.SessionState{Route: clinical.RouteIV, DoseAt: obsDose, Observations: obs, Now: now, NEWS2: &r}
 		want := []string{"resp-critical:critical", "news2-urgent:critical"}
-		if d := cmp.Diff(want, firingCodes(clinical.EvaluateAlerts(p, s))); d != "" {
+		if d := cmp.Diff(want, firingCodes(clinical.EvaluateAlerts(&p, &s))); d != "" {
 			t.Errorf("(-want +got):\n%s", d)
 		}
 	})
@@ -343,7 +343,7 @@ func TestObservationOverdue(t *testing.T) {
 			t.Errorf("ObservationOverdue at due+%v = %v", tt.now.Sub(due), overdue)
 		}
 		s := clinical.SessionState{Route: clinical.RouteIV, DoseAt: obsDose, Observations: obs, Now: tt.now}
-		fs := clinical.EvaluateAlerts(p, s)
+		fs := clinical.EvaluateAlerts(&p, &s)
 		if d := cmp.Diff(tt.want, firingCodes(fs)); d != "" {
 			t.Errorf("at due+%v (-want +got):\n%s", tt.now.Sub(due), d)
 		}
@@ -361,7 +361,7 @@ func TestObservationOverdue(t *testing.T) {
 	})
 	t.Run("no reminder before dosing", func(t *testing.T) {
 		s := clinical.SessionState{Route: clinical.RouteIV, Observations: obs[:1], Now: obsDose.Add(3 * time.Hour)}
-		if fs := clinical.EvaluateAlerts(p, s); len(fs) != 0 {
+		if fs := clinical.EvaluateAlerts(&p, &s); len(fs) != 0 {
 			t.Errorf("firings before dosing: %v", firingCodes(fs))
 		}
 	})

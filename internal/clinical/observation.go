@@ -260,7 +260,7 @@ type Implausible struct {
 // CheckPlausible returns every reading of o outside the protocol's plausible
 // ranges (bounds included in the range). Such a reading is refused unless
 // the person recording it confirms that it is real.
-func CheckPlausible(p MonitoringProtocol, o Observation) []Implausible {
+func CheckPlausible(p *MonitoringProtocol, o Observation) []Implausible {
 	var out []Implausible
 	check := func(field, label, unit string, v *float64, r PlausibleRange) {
 		if v == nil || r.Contains(*v) {

@@ -155,7 +155,7 @@ func TestCheckPlausible(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := clinical.CheckPlausible(p, tt.obs)
+			got := clinical.CheckPlausible(&p, tt.obs)
 			if tt.field == "" {
 				if len(got) != 0 {
 					t.Fatalf("CheckPlausible() = %+v, want none", got)
@@ -173,7 +173,7 @@ func TestCheckPlausible(t *testing.T) {
 
 	t.Run("reports every implausible reading with its range", func(t *testing.T) {
 		o := clinical.Observation{At: at, Systolic: new(320), Diastolic: new(10), Pulse: new(80), SpO2: new(40)}
-		got := clinical.CheckPlausible(p, o)
+		got := clinical.CheckPlausible(&p, o)
 		want := []clinical.Implausible{
 			{Field: "systolic", Value: 320, Min: pr.Systolic.Min, Max: pr.Systolic.Max},
 			{Field: "diastolic", Value: 10, Min: pr.Diastolic.Min, Max: pr.Diastolic.Max},
@@ -186,12 +186,12 @@ func TestCheckPlausible(t *testing.T) {
 
 	t.Run("follows the protocol", func(t *testing.T) {
 		o := clinical.Observation{At: at, Pulse: new(230)}
-		if got := clinical.CheckPlausible(p, o); len(got) != 0 {
+		if got := clinical.CheckPlausible(&p, o); len(got) != 0 {
 			t.Fatalf("pulse 230 with the default range: %+v", got)
 		}
 		q := clinical.Default().Monitoring
 		q.Plausible.Pulse.Max = 220
-		if got := clinical.CheckPlausible(q, o); len(got) != 1 || got[0].Max != 220 {
+		if got := clinical.CheckPlausible(&q, o); len(got) != 1 || got[0].Max != 220 {
 			t.Errorf("pulse 230 with maximum 220: %+v, want one finding", got)
 		}
 	})

@@ -72,7 +72,7 @@ func (s *Service) Tick(ctx context.Context) error {
 func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 	var res TickResult
 	var ids []int64
-	var pv store.ProtocolVersion
+	var pv *store.ProtocolVersion
 	if err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if pv, err = s.protocol(ctx, tx); err != nil {
@@ -105,13 +105,14 @@ func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 // protocol version read at the start of the tick, decides on the state
 // kept in memory whether anything is to change; the change itself reads
 // the protocol again in its transaction.
-func (s *Service) evaluateSession(ctx context.Context, id int64, pv store.ProtocolVersion) (raised, cleared int, err error) {
+func (s *Service) evaluateSession(ctx context.Context, id int64, pv *store.ProtocolVersion) (raised, cleared int, err error) {
 	e := s.entry(id)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if st := e.state.Load(); st != nil && s.useCache {
-		mp := pv.Protocol.Monitoring
-		r, c := st.diff(clinical.EvaluateAlerts(mp, st.clinicalState(mp, s.db.Now().UTC())))
+		mp := &pv.Protocol.Monitoring
+		cs := st.clinicalState(mp, s.db.Now().UTC())
+		r, c := st.diff(clinical.EvaluateAlerts(mp, &cs))
 		if len(r) == 0 && len(c) == 0 {
 			return 0, 0, nil
 		}
@@ -132,10 +133,10 @@ func (s *Service) evaluateSession(ctx context.Context, id int64, pv store.Protoc
 			return nil
 		}
 		next = st.clone()
-		mp := pv.Protocol.Monitoring
+		mp := &pv.Protocol.Monitoring
 		cs := next.clinicalState(mp, tx.Now)
 		next.news2 = cs.NEWS2
-		r, c, err := s.sync(ctx, tx, systemActor, next, clinical.EvaluateAlerts(mp, cs), 0, pv.Version)
+		r, c, err := s.sync(ctx, tx, systemActor, next, clinical.EvaluateAlerts(mp, &cs), 0, pv.Version)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func (s *Service) evaluateSession(ctx context.Context, id int64, pv store.Protoc
 // escalate escalates the alerts due for it.
 func (s *Service) escalate(ctx context.Context) (int, error) {
 	var due []store.Alert
-	var pv store.ProtocolVersion
+	var pv *store.ProtocolVersion
 	now := s.db.Now().UTC()
 	if err := s.db.View(ctx, func(tx *store.Tx) error {
 		var err error

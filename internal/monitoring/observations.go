@@ -98,16 +98,18 @@ const (
 var ErrDuplicateReading = errors.New("monitoring: this device message is already recorded")
 
 func (s *Service) RecordObservation(ctx context.Context, a ketacare.Actor, sessionID int64, in ObservationInput) (ObservationResult, error) {
-	return s.record(ctx, access{actor: a}, sessionID, in)
+	return s.record(ctx, &access{actor: a}, sessionID, &in)
 }
 
 // RecordDeviceObservation records an observation sent by a bedside device
 // for a session it was matched to (see HL7Handler), through the same path.
 func (s *Service) RecordDeviceObservation(ctx context.Context, device ketacare.Actor, sessionID int64, in ObservationInput) (ObservationResult, error) {
-	return s.record(ctx, access{actor: device, device: true}, sessionID, in)
+	return s.record(ctx, &access{actor: device, device: true}, sessionID, &in)
 }
 
-func (s *Service) record(ctx context.Context, acc access, sessionID int64, in ObservationInput) (ObservationResult, error) {
+// record takes its arguments by pointer to keep the stack of the request
+// small: a request whose stack outgrows the first 8 KiB copies it.
+func (s *Service) record(ctx context.Context, acc *access, sessionID int64, in *ObservationInput) (ObservationResult, error) {
 	var res ObservationResult
 	o := in.Observation
 	at := o.At
@@ -147,7 +149,7 @@ func (s *Service) record(ctx context.Context, acc access, sessionID int64, in Ob
 		if err != nil {
 			return err
 		}
-		st, err := s.state(ctx, tx, e, acc, sessionID, "observation.create")
+		st, err := s.state(ctx, tx, e, *acc, sessionID, "observation.create")
 		if err != nil {
 			return err
 		}
@@ -212,9 +214,9 @@ type evaluation struct {
 
 // evaluate works out an observation received at now (its own time at, when
 // given) on state st.
-func (s *Service) evaluate(st *sessionState, pv store.ProtocolVersion, in ObservationInput, at, now time.Time) *evaluation {
+func (s *Service) evaluate(st *sessionState, pv *store.ProtocolVersion, in *ObservationInput, at, now time.Time) *evaluation {
 	ev := &evaluation{base: st, version: pv.Version}
-	mp := pv.Protocol.Monitoring
+	mp := &pv.Protocol.Monitoring
 	o := in.Observation
 	switch {
 	case at.IsZero():
@@ -246,7 +248,7 @@ func (s *Service) evaluate(st *sessionState, pv store.ProtocolVersion, in Observ
 	ev.next.add(o)
 	ev.cs = ev.next.clinicalState(mp, now)
 	ev.next.news2 = ev.cs.NEWS2
-	ev.raise, ev.clear = ev.next.diff(clinical.EvaluateAlerts(mp, ev.cs))
+	ev.raise, ev.clear = ev.next.diff(clinical.EvaluateAlerts(mp, &ev.cs))
 	return ev
 }
 

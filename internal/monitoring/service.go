@@ -57,8 +57,8 @@ type Service struct {
 	baseURL  string
 
 	protoMu sync.Mutex
-	protos  map[int]store.ProtocolVersion // by version number: a version never changes
-	latest  int                           // the highest version number read
+	protos  map[int]*store.ProtocolVersion // by version number: a version never changes, nor does what is shared from here
+	latest  int                            // the highest version number read
 
 	entriesMu sync.Mutex
 	entries   map[int64]*entry
@@ -84,7 +84,7 @@ func New(db *store.DB, broker *live.Broker, cfg Config) *Service {
 	}
 	return &Service{db: db, broker: broker, log: cfg.Logger, tickD: cfg.TickEvery, baseURL: cfg.BaseURL,
 		useCache: db.Dialect == store.SQLite && !cfg.NoCache,
-		protos:   map[int]store.ProtocolVersion{}, entries: map[int64]*entry{}}
+		protos:   map[int]*store.ProtocolVersion{}, entries: map[int64]*entry{}}
 }
 
 // Broker is the broker the service publishes on.
@@ -98,10 +98,10 @@ var systemActor = ketacare.Actor{Email: "system:monitoring", Name: "ketacare mon
 
 // protocol returns the current protocol version, decoding each version's
 // document once.
-func (s *Service) protocol(ctx context.Context, tx *store.Tx) (store.ProtocolVersion, error) {
+func (s *Service) protocol(ctx context.Context, tx *store.Tx) (*store.ProtocolVersion, error) {
 	stamp, err := tx.CurrentProtocolNumber(ctx)
 	if err != nil {
-		return store.ProtocolVersion{}, err
+		return nil, err
 	}
 	s.protoMu.Lock()
 	pv, ok := s.protos[stamp]
@@ -110,19 +110,19 @@ func (s *Service) protocol(ctx context.Context, tx *store.Tx) (store.ProtocolVer
 	if ok {
 		return pv, nil
 	}
-	pv, err = tx.ProtocolByVersion(ctx, stamp)
+	read, err := tx.ProtocolByVersion(ctx, stamp)
 	if err != nil {
-		return pv, err
+		return nil, err
 	}
 	s.protoMu.Lock()
-	s.protos[stamp] = pv
+	s.protos[stamp] = &read
 	s.protoMu.Unlock()
-	return pv, nil
+	return &read, nil
 }
 
 // latestProtocol returns the newest protocol version this service has read,
 // without reading the database: a guess that a transaction confirms.
-func (s *Service) latestProtocol() (store.ProtocolVersion, bool) {
+func (s *Service) latestProtocol() (*store.ProtocolVersion, bool) {
 	s.protoMu.Lock()
 	defer s.protoMu.Unlock()
 	pv, ok := s.protos[s.latest]

@@ -263,9 +263,11 @@ func (s *Service) SessionRecord(ctx context.Context, a ketacare.Actor, sessionID
 		if r.Alerts, err = tx.SessionAlerts(ctx, sessionID); err != nil {
 			return err
 		}
-		if r.Protocol, err = s.protocol(ctx, tx); err != nil {
+		pv, err := s.protocol(ctx, tx)
+		if err != nil {
 			return err
 		}
+		r.Protocol = *pv
 		r.Now = tx.Now
 		st := newState(r.Session, r.Patient)
 		all := make([]clinical.Observation, 0, len(r.Observations))

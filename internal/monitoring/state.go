@@ -218,13 +218,13 @@ func (s *sessionState) baseline() clinical.Observation {
 }
 
 // clinicalState is the input of the alert rules at now.
-func (s *sessionState) clinicalState(p clinical.MonitoringProtocol, now time.Time) clinical.SessionState {
+func (s *sessionState) clinicalState(p *clinical.MonitoringProtocol, now time.Time) clinical.SessionState {
 	obs := plain(s.obs)
 	st := clinical.SessionState{Route: s.session.Route, Baseline: s.baseline(), Observations: obs, Now: now}
 	if s.session.DoseAt != nil {
 		st.DoseAt = *s.session.DoseAt
 	}
-	if n, ok := clinical.SessionNEWS2(p, obs, now, s.session.SpO2Scale2); ok {
+	if n, ok := clinical.SessionNEWS2(*p, obs, now, s.session.SpO2Scale2); ok {
 		st.NEWS2 = &n
 	}
 	return st
