@@ -62,12 +62,11 @@ func (t trendPair) push(at time.Time, v float64) trendPair {
 	return t
 }
 
-// clone returns a copy to change. The copy shares the alerts map, which is
+// clone returns a copy to change. The copy shares the observation lists,
+// which add replaces rather than changes, and the alerts map, which is
 // changed only through changeAlerts.
 func (s *sessionState) clone() *sessionState {
 	c := *s
-	c.pre = append([]seqObs(nil), s.pre...)
-	c.obs = append([]seqObs(nil), s.obs...)
 	return &c
 }
 
@@ -93,9 +92,9 @@ func (s *sessionState) preDose(o clinical.Observation) bool {
 func (s *sessionState) add(o clinical.Observation) {
 	s.seq++
 	so := seqObs{seq: s.seq, o: o}
-	s.obs = compact(append(s.obs, so))
+	s.obs = compact(appendNew(s.obs, so))
 	if s.preDose(o) {
-		s.pre = compact(append(s.pre, so))
+		s.pre = compact(appendNew(s.pre, so))
 	}
 	s.count++
 	// The whole-number readings, in the order of trendNames; tempC last.
@@ -140,6 +139,8 @@ var readings = []func(clinical.Observation) bool{
 // give the same answer on the compacted list as on every observation; the
 // list stays at most one observation per reading long however long the
 // session lasts.
+//
+// It keeps them in list's own array: list must not be shared.
 func compact(list []seqObs) []seqObs {
 	var keepSeqs [16]int // at most one observation per reading
 	keep := keepSeqs[:0]
@@ -157,13 +158,20 @@ func compact(list []seqObs) []seqObs {
 			keep = append(keep, list[best].seq)
 		}
 	}
-	out := make([]seqObs, 0, len(keep))
+	out := list[:0]
 	for _, so := range list {
 		if slices.Contains(keep, so.seq) {
 			out = append(out, so)
 		}
 	}
+	clear(list[len(out):]) // no stale copies of observations in the tail
 	return out
+}
+
+// appendNew returns list with so appended, in a new array: list's may be
+// shared with a published state.
+func appendNew(list []seqObs, so seqObs) []seqObs {
+	return append(list[:len(list):len(list)], so)
 }
 
 func plain(list []seqObs) []clinical.Observation {

@@ -22,16 +22,37 @@ import (
 
 type ctxKey int
 
-const (
-	actorKey ctxKey = iota
-	sessionKey
-	requestIDKey
-)
+const requestInfoKey ctxKey = 0
+
+// requestInfo is what the middleware learns of a request: its id, then who
+// is calling. It is put in the request's context once (withRequestID) and
+// filled in by authenticate, before the handler runs.
+type requestInfo struct {
+	id      string
+	actor   *ketacare.Actor
+	session *store.AuthSession
+}
+
+func infoFrom(r *http.Request) *requestInfo {
+	info, _ := r.Context().Value(requestInfoKey).(*requestInfo)
+	return info
+}
+
+// withInfo returns r with a requestInfo in its context, and the info.
+func withInfo(r *http.Request) (*http.Request, *requestInfo) {
+	if info := infoFrom(r); info != nil {
+		return r, info
+	}
+	info := &requestInfo{}
+	return r.WithContext(context.WithValue(r.Context(), requestInfoKey, info)), info
+}
 
 // actorFrom returns the signed-in actor, or nil.
 func actorFrom(r *http.Request) *ketacare.Actor {
-	a, _ := r.Context().Value(actorKey).(*ketacare.Actor)
-	return a
+	if info := infoFrom(r); info != nil {
+		return info.actor
+	}
+	return nil
 }
 
 // mustActor returns the signed-in actor of a route whose policy requires
@@ -44,13 +65,17 @@ func mustActor(r *http.Request) ketacare.Actor {
 }
 
 func sessionFrom(r *http.Request) *store.AuthSession {
-	s, _ := r.Context().Value(sessionKey).(*store.AuthSession)
-	return s
+	if info := infoFrom(r); info != nil {
+		return info.session
+	}
+	return nil
 }
 
 func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+	if info := infoFrom(r); info != nil {
+		return info.id
+	}
+	return ""
 }
 
 // clientAddr is the client's IP address.
@@ -76,7 +101,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			id = auth.RandomToken(9)
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		r, info := withInfo(r)
+		info.id = id
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -159,45 +186,62 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // securityHeaders are set on every response. Nothing is cached unless a
 // handler says otherwise (static files do): pages and API answers carry
-// patient data.
+// patient data. API and FHIR answers, which are never documents, get the
+// headers that matter for an API (OWASP's REST guidance): a policy that
+// loads nothing and cannot be framed, no sniffing, no caching, no referrer.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		values := pageSecurityHeaders
+		if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/fhir/") {
+			values = apiSecurityHeaders
+		}
 		h := w.Header()
-		for _, sh := range securityHeaderValues {
+		for _, sh := range values {
 			h[sh.key] = sh.value
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// securityHeaderValues are set on every response. Their values are shared
-// between responses, as canonical keys with one-element slices of capacity
-// one: a handler that sets or adds to one of them gets a new slice, so the
-// shared ones are never written to.
-var securityHeaderValues = func() []struct {
+// sharedHeader is a header set on every response of a kind. Its value is
+// shared between responses, as a one-element slice of capacity one: a
+// handler that sets or adds to it gets a new slice, so the shared one is
+// never written to.
+type sharedHeader struct {
 	key   string
 	value []string
-} {
-	headers := [][2]string{
-		{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
-		{"X-Content-Type-Options", "nosniff"},
-		{"Referrer-Policy", "no-referrer"},
-		{"X-Frame-Options", "DENY"},
-		{"Cross-Origin-Opener-Policy", "same-origin"},
-		{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
-		{"Cache-Control", "no-store"},
-	}
-	out := make([]struct {
-		key   string
-		value []string
-	}, len(headers))
+}
+
+func sharedHeaders(headers ...[2]string) []sharedHeader {
+	out := make([]sharedHeader, len(headers))
 	for i, h := range headers {
-		out[i].key = http.CanonicalHeaderKey(h[0])
-		out[i].value = []string{h[1]}[:1:1]
+		out[i] = sharedHeader{key: http.CanonicalHeaderKey(h[0]), value: []string{h[1]}[:1:1]}
 	}
 	return out
-}()
+}
+
+var (
+	pageSecurityHeaders = sharedHeaders(
+		[2]string{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"},
+		[2]string{"X-Content-Type-Options", "nosniff"},
+		[2]string{"Referrer-Policy", "no-referrer"},
+		[2]string{"X-Frame-Options", "DENY"},
+		[2]string{"Cross-Origin-Opener-Policy", "same-origin"},
+		[2]string{"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+		[2]string{"Cache-Control", "no-store"},
+	)
+	// apiSecurityHeaders are five, so that with the request id, the
+	// content type and length an answer's header map stays within one
+	// group of eight entries.
+	apiSecurityHeaders = sharedHeaders(
+		[2]string{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+		[2]string{"X-Content-Type-Options", "nosniff"},
+		[2]string{"Referrer-Policy", "no-referrer"},
+		[2]string{"X-Frame-Options", "DENY"},
+		[2]string{"Cache-Control", "no-store"},
+	)
+)
 
 const sessionCookie = "kc_session"
 
@@ -284,13 +328,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rt Route) 
 	} else {
 		return r, nil
 	}
-	a := &ketacare.Actor{UserID: user.ID, Email: user.Email, Name: user.Name, Role: user.Role, ClinicIDs: user.ClinicIDs,
-		PatientID: user.PatientID, ClientAddr: clientAddr(r), RequestID: requestID(r)}
-	ctx := context.WithValue(r.Context(), actorKey, a)
-	if sess != nil {
-		ctx = context.WithValue(ctx, sessionKey, sess)
-	}
-	return r.WithContext(ctx), nil
+	r, info := withInfo(r)
+	info.actor = &ketacare.Actor{UserID: user.ID, Email: user.Email, Name: user.Name, Role: user.Role, ClinicIDs: user.ClinicIDs,
+		PatientID: user.PatientID, ClientAddr: clientAddr(r), RequestID: info.id}
+	info.session = sess
+	return r, nil
 }
 
 // authorize applies the route's policy; every refusal is audited.

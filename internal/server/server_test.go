@@ -76,6 +76,13 @@ func TestSecurityHeaders(t *testing.T) {
 		if h.Get("X-Request-Id") == "" {
 			t.Errorf("%s has no request id", path)
 		}
+		api := strings.HasPrefix(path, "/api/")
+		if api != strings.HasPrefix(csp, "default-src 'none'") {
+			t.Errorf("%s CSP = %q: an API answer loads nothing, a page its own resources", path, csp)
+		}
+		if pp := h.Get("Permissions-Policy"); api != (pp == "") {
+			t.Errorf("%s Permissions-Policy = %q: pages only", path, pp)
+		}
 	}
 }
 
