@@ -1,13 +1,13 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ketacare/ketacare/internal/jsonappend"
 )
 
 // The answer to an observation POST is the server's most frequent, and
@@ -140,52 +140,7 @@ func appendJSONTimePtr(b []byte, t *time.Time) []byte {
 // appendJSONTime appends t as time.Time's MarshalJSON does (RFC 3339 with
 // nanoseconds). Stored times are checked on the way in and never fall
 // outside the years 0-9999 that MarshalJSON accepts.
-func appendJSONTime(b []byte, t time.Time) []byte {
-	b = append(b, '"')
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
-}
+func appendJSONTime(b []byte, t time.Time) []byte { return jsonappend.Time(b, t) }
 
-// appendJSONString appends s quoted as encoding/json does with HTML
-// escaping. Printable ASCII other than the characters encoding/json escapes,
-// and valid UTF-8 other than U+2028 and U+2029, are copied as they are (the
-// usual case); any other string goes through encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !jsonPlain[c] {
-				return appendMarshalled(b, s)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return appendMarshalled(b, s)
-		}
-		i += size
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// jsonPlain marks the ASCII bytes encoding/json writes as they are.
-var jsonPlain = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
-
-func appendMarshalled(b []byte, v any) []byte {
-	m, err := json.Marshal(v)
-	if err != nil {
-		return append(b, "null"...)
-	}
-	return append(b, m...)
-}
+// appendJSONString appends s quoted as encoding/json does with HTML escaping.
+func appendJSONString(b []byte, s string) []byte { return jsonappend.String(b, s) }
