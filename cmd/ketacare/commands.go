@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -145,10 +146,14 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 		withDemo := fs.Bool("demo", demoDefault, "load the demo clinic (synthetic staff and patients)")
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 		cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
+		gcPercent := fs.Int("gc-percent", defaultGCPercent, "collect garbage when the heap has grown by this percentage of the live data, as GOGC (which, when set, is used instead of this default)")
 		return func(ctx context.Context, e *env) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
+			}
+			if p, ok := gcSetting(fs, *gcPercent, os.Getenv("GOGC")); ok {
+				debug.SetGCPercent(p)
 			}
 			if *cpuProfile != "" {
 				stop, err := startCPUProfile(*cpuProfile)
@@ -180,6 +185,24 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 			return a.Run(ctx)
 		}
 	}
+}
+
+// defaultGCPercent lets the heap grow by twice its live data between
+// collections instead of Go's once: at 1,000 live sessions the live heap is
+// about 25 MB, and the collector's CPU per observation fell by about a
+// tenth for about 25 MB more resident memory (docs/performance.md).
+const defaultGCPercent = 200
+
+// gcSetting returns the collector's percentage to set: the flag's when it
+// was given (or set through its environment variable), else the default
+// unless GOGC is set, in which case the runtime already follows it.
+func gcSetting(fs *flag.FlagSet, flagValue int, gogc string) (int, bool) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
+	if !given && gogc != "" {
+		return 0, false
+	}
+	return flagValue, true
 }
 
 // startCPUProfile profiles the process's CPU into path until stop is called.

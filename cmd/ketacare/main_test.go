@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,5 +145,38 @@ func TestFlagsFromEnvironmentAndUsage(t *testing.T) {
 	}
 	if code, _, _ := cli(t, "", "serve", "--addr"); code != 2 {
 		t.Fatalf("bad flags: %d", code)
+	}
+}
+
+// The collector's setting: the flag when given (on the command line or as
+// KETACARE_GC_PERCENT), else GOGC when set, else the default.
+func TestGCSetting(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string // KETACARE_GC_PERCENT
+		gogc string
+		want int
+		set  bool
+	}{
+		{nil, "", "", defaultGCPercent, true},
+		{nil, "", "50", 0, false},
+		{[]string{"--gc-percent", "150"}, "", "50", 150, true},
+		{nil, "300", "50", 300, true},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		p := fs.Int("gc-percent", defaultGCPercent, "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("KETACARE_GC_PERCENT", tc.env)
+		if tc.env == "" {
+			os.Unsetenv("KETACARE_GC_PERCENT")
+		}
+		if err := flagsFromEnv(fs); err != nil {
+			t.Fatal(err)
+		}
+		if got, set := gcSetting(fs, *p, tc.gogc); got != tc.want || set != tc.set {
+			t.Errorf("%v, KETACARE_GC_PERCENT=%q, GOGC=%q: got %d, %v; want %d, %v", tc.args, tc.env, tc.gogc, got, set, tc.want, tc.set)
+		}
 	}
 }
