@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,13 +149,21 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 		logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 		cpuProfile := fs.String("cpu-profile", "", "write a CPU profile of the whole run to this file (for performance work)")
 		gcPercent := fs.Int("gc-percent", defaultGCPercent, "collect garbage when the heap has grown by this percentage of the live data, as GOGC (which, when set, is used instead of this default)")
+		memoryLimit := fs.String("memory-limit", defaultMemoryLimit, "soft limit of the Go runtime's memory, as GOMEMLIMIT (which, when set, is used instead of this default): the collector runs more often near it; off to have none")
 		return func(ctx context.Context, e *env) error {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
-			if p, ok := gcSetting(fs, *gcPercent, os.Getenv("GOGC")); ok {
+			if p, ok := gcSetting(fs, "gc-percent", *gcPercent, os.Getenv("GOGC")); ok {
 				debug.SetGCPercent(p)
+			}
+			if l, ok := gcSetting(fs, "memory-limit", *memoryLimit, os.Getenv("GOMEMLIMIT")); ok {
+				n, err := parseMemoryLimit(l)
+				if err != nil {
+					return fmt.Errorf("--memory-limit: %w", err)
+				}
+				debug.SetMemoryLimit(n)
 			}
 			if *cpuProfile != "" {
 				stop, err := startCPUProfile(*cpuProfile)
@@ -187,22 +197,53 @@ func serveCmd(demoDefault bool) func(fs *flag.FlagSet) func(ctx context.Context,
 	}
 }
 
-// defaultGCPercent lets the heap grow by twice its live data between
-// collections instead of Go's once: at 1,000 live sessions the live heap is
-// about 25 MB, and the collector's CPU per observation fell by about a
-// tenth for about 25 MB more resident memory (docs/performance.md).
-const defaultGCPercent = 200
+// The collector's defaults. The heap may grow by twice its live data
+// between collections instead of Go's once: at 1,000 live sessions the live
+// heap is about 25 MB, and the server's CPU per observation fell by about a
+// tenth (docs/performance.md). The soft limit keeps the Go runtime's memory
+// (heap, stacks, metadata) from taking the resident memory past the 200 MB
+// a clinic's server is sized for; SQLite's caches and the program's code
+// add about 40 MB to it.
+const (
+	defaultGCPercent   = 200
+	defaultMemoryLimit = "150MiB"
+)
 
-// gcSetting returns the collector's percentage to set: the flag's when it
-// was given (or set through its environment variable), else the default
-// unless GOGC is set, in which case the runtime already follows it.
-func gcSetting(fs *flag.FlagSet, flagValue int, gogc string) (int, bool) {
+// gcSetting returns the collector setting to apply: the flag's value when
+// it was given (or set through its environment variable), else its default
+// unless the runtime's own variable (GOGC, GOMEMLIMIT) is set, which the
+// runtime already follows.
+func gcSetting[T any](fs *flag.FlagSet, name string, flagValue T, runtimeEnv string) (T, bool) {
 	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "gc-percent" })
-	if !given && gogc != "" {
-		return 0, false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	if !given && runtimeEnv != "" {
+		var zero T
+		return zero, false
 	}
 	return flagValue, true
+}
+
+// parseMemoryLimit reads a size as GOMEMLIMIT does (a number of bytes,
+// optionally with a B, KiB, MiB, GiB or TiB suffix), or "off".
+func parseMemoryLimit(s string) (int64, error) {
+	if s == "off" {
+		return math.MaxInt64, nil
+	}
+	num, unit := s, int64(1)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, unit = n, u.size
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("%q is not a size such as 150MiB, or off", s)
+	}
+	return n * unit, nil
 }
 
 // startCPUProfile profiles the process's CPU into path until stop is called.

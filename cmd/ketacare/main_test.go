@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,8 +176,21 @@ func TestGCSetting(t *testing.T) {
 		if err := flagsFromEnv(fs); err != nil {
 			t.Fatal(err)
 		}
-		if got, set := gcSetting(fs, *p, tc.gogc); got != tc.want || set != tc.set {
+		if got, set := gcSetting(fs, "gc-percent", *p, tc.gogc); got != tc.want || set != tc.set {
 			t.Errorf("%v, KETACARE_GC_PERCENT=%q, GOGC=%q: got %d, %v; want %d, %v", tc.args, tc.env, tc.gogc, got, set, tc.want, tc.set)
+		}
+	}
+}
+
+func TestParseMemoryLimit(t *testing.T) {
+	for in, want := range map[string]int64{"150MiB": 150 << 20, "1GiB": 1 << 30, "4096": 4096, "512KiB": 512 << 10, "100B": 100, "off": math.MaxInt64} {
+		if got, err := parseMemoryLimit(in); err != nil || got != want {
+			t.Errorf("parseMemoryLimit(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1MiB", "0", "1.5GiB", "150MB", "99999999999TiB"} {
+		if _, err := parseMemoryLimit(in); err == nil {
+			t.Errorf("parseMemoryLimit(%q) accepted", in)
 		}
 	}
 }
