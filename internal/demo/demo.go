@@ -57,6 +57,14 @@ func Load(ctx context.Context, db *store.DB) ([]Account, error) {
 		if i == 0 {
 			admin = u
 		}
+		if a.Role == ketacare.RolePrescriber {
+			// The demo prescriber is on duty: the board shows to whom
+			// unacknowledged alerts are escalated.
+			rx := ketacare.Actor{UserID: u.ID, Email: u.Email, Role: u.Role, ClinicIDs: u.ClinicIDs, ClientAddr: "local"}
+			if err := db.SetOnDuty(ctx, rx, u.ClinicIDs[0], u.ID, true); err != nil {
+				return nil, fmt.Errorf("demo prescriber on duty: %w", err)
+			}
+		}
 	}
 	actor := ketacare.Actor{UserID: admin.ID, Email: admin.Email, Role: admin.Role, ClinicIDs: admin.ClinicIDs}
 	var ids []int64

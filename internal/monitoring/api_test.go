@@ -978,3 +978,115 @@ func testDoseNeedsABaseline(t *testing.T, opts apptest.Options) {
 		t.Errorf("no audit of the dose without a baseline: %v", err)
 	}
 }
+
+func TestEscalationGoesToThePrescriberOnDuty(t *testing.T) {
+	forEachDB(t, testEscalationGoesToThePrescriberOnDuty)
+}
+
+// Prescribers go on and off duty themselves (an administrator may only take
+// someone off); an unacknowledged alert is escalated to the prescribers on
+// duty, and to every prescriber of the clinic when none is.
+func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	ctx := context.Background()
+	rx := env.Users[ketacare.RolePrescriber]
+	other, err := env.DB.CreateUser(ctx, ketacare.Actor{Email: "test"}, store.NewUser{Email: "second@test.example", Name: "Second Prescriber", Role: ketacare.RolePrescriber})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherToken := env.NewToken(other)
+	clinic := rx.ClinicIDs[0]
+	duty := fmt.Sprintf("/api/v1/clinics/%d/duty", clinic)
+	onDuty := func() []string {
+		var d struct {
+			OnDuty []store.OnDuty `json:"onDuty"`
+		}
+		env.As(ketacare.RoleNurse, "GET", duty, nil).JSON(t, &d)
+		var names []string
+		for _, x := range d.OnDuty {
+			names = append(names, x.Name)
+		}
+		return names
+	}
+
+	// Who may change what.
+	for _, tc := range []struct {
+		role ketacare.Role
+		body map[string]any
+		want int
+	}{
+		{ketacare.RoleNurse, map[string]any{"onDuty": true}, http.StatusForbidden},
+		{ketacare.RoleAdmin, map[string]any{"onDuty": true, "userId": other.ID}, http.StatusForbidden},
+		{ketacare.RolePrescriber, map[string]any{"onDuty": true, "userId": other.ID}, http.StatusForbidden},
+		{ketacare.RolePrescriber, map[string]any{}, http.StatusBadRequest},
+		{ketacare.RoleCounsellor, map[string]any{"onDuty": true}, http.StatusForbidden},
+	} {
+		if r := env.As(tc.role, "PUT", duty, tc.body); r.Status != tc.want {
+			t.Errorf("%s PUT %v: %d %s, want %d", tc.role, tc.body, r.Status, r.Body, tc.want)
+		}
+	}
+	if r := env.As(ketacare.RolePrescriber, "PUT", "/api/v1/clinics/999999/duty", map[string]any{"onDuty": true}); r.Status != http.StatusNotFound {
+		t.Errorf("another clinic: %d", r.Status)
+	}
+	if got := onDuty(); len(got) != 0 {
+		t.Fatalf("on duty before anyone went on: %v", got)
+	}
+	if r := env.Do("PUT", duty, otherToken, map[string]any{"onDuty": true}); r.Status != http.StatusOK {
+		t.Fatalf("going on duty: %d %s", r.Status, r.Body)
+	}
+	env.Do("PUT", duty, otherToken, map[string]any{"onDuty": true}) // again: no change
+	if got := onDuty(); !slices.Equal(got, []string{"Second Prescriber"}) {
+		t.Fatalf("on duty: %v", got)
+	}
+	entries, err := env.DB.ListAudit(ctx, store.AuditFilter{Action: "duty.start"})
+	if err != nil || len(entries) != 1 || entries[0].UserID != other.ID {
+		t.Errorf("duty.start audited %d times (%v): %+v", len(entries), err, entries)
+	}
+
+	escalatedTo := func(first map[string]any) string {
+		p := readyPatient(t, env, "Duty", "", clinical.RouteIV, "ketamine", 35)
+		s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2})
+		postObs(t, env, s, first)
+		pv, _ := env.DB.CurrentProtocol(ctx)
+		clock.Add(time.Duration(pv.Protocol.Monitoring.Alerts.EscalateAfterMinutes) * time.Minute)
+		if err := env.App.Monitoring.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var alerts []alertResp
+		env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+		if len(alerts) != 1 || alerts[0].EscalatedAt == nil {
+			t.Fatalf("alerts: %+v", alerts)
+		}
+		return alerts[0].EscalatedTo
+	}
+	if got := escalatedTo(map[string]any{"systolic": 165, "diastolic": 85}); got != "Second Prescriber" {
+		t.Errorf("escalated to %q, want the prescriber on duty alone", got)
+	}
+	mails, err := env.DB.OutboxMessages(ctx, "escalation:", 10)
+	if err != nil || len(mails) != 1 || mails[0].Recipient != other.Email {
+		t.Errorf("escalation messages (%v): %+v", err, mails)
+	}
+
+	// The administrator takes them off duty (they left without doing so):
+	// the next escalation goes to every prescriber, and says why.
+	if r := env.As(ketacare.RoleAdmin, "PUT", duty, map[string]any{"onDuty": false, "userId": other.ID}); r.Status != http.StatusOK {
+		t.Fatalf("administrator ending a duty: %d %s", r.Status, r.Body)
+	}
+	if got := onDuty(); len(got) != 0 {
+		t.Fatalf("still on duty: %v", got)
+	}
+	got := escalatedTo(map[string]any{"pulse": 115})
+	if !strings.Contains(got, rx.Name) || !strings.Contains(got, "Second Prescriber") || !strings.Contains(got, "no prescriber on duty") {
+		t.Errorf("escalated to %q, want every prescriber, saying none was on duty", got)
+	}
+	// A disabled prescriber is not on duty.
+	if r := env.As(ketacare.RolePrescriber, "PUT", duty, map[string]any{"onDuty": true}); r.Status != http.StatusOK {
+		t.Fatalf("going on duty: %d %s", r.Status, r.Body)
+	}
+	if err := env.DB.SetUserDisabled(ctx, env.Actor(ketacare.RoleAdmin), rx.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDuty(); len(got) != 0 {
+		t.Errorf("a disabled prescriber listed on duty: %v", got)
+	}
+}

@@ -47,6 +47,9 @@ type Board struct {
 	Now      time.Time  `json:"now"`
 	Rows     []BoardRow `json:"rows"`
 	Protocol int        `json:"protocolVersion"`
+	// OnDuty are the prescribers on duty, to whom unacknowledged alerts are
+	// escalated; when it is empty they go to every prescriber of the clinic.
+	OnDuty []store.OnDuty `json:"onDuty"`
 }
 
 var tierRank = map[clinical.AlertTier]int{clinical.TierInfo: 1, clinical.TierWarning: 2, clinical.TierCritical: 3, clinical.TierEmergency: 4}
@@ -66,6 +69,12 @@ func (s *Service) Board(ctx context.Context, a ketacare.Actor, clinicID int64) (
 			return err
 		}
 		b.Now, b.Protocol = tx.Now, pv.Version
+		if b.OnDuty, err = tx.ClinicOnDuty(ctx, clinicID); err != nil {
+			return err
+		}
+		if b.OnDuty == nil {
+			b.OnDuty = []store.OnDuty{}
+		}
 		mp := pv.Protocol.Monitoring
 		for _, sess := range sessions {
 			var st *sessionState

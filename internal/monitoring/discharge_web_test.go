@@ -82,6 +82,11 @@ func TestWebCloseWithoutADose(t *testing.T) {
 // nurseBrowser signs the nurse in to the web UI: do gets a page (nil form)
 // or posts a form, without following redirects; csrf finds a page's token.
 func nurseBrowser(t *testing.T, env *apptest.Env) (do func(path string, form url.Values) (int, string), csrf func(page string) string) {
+	return staffBrowser(t, env, "nurse@test.example")
+}
+
+// staffBrowser is nurseBrowser for another account.
+func staffBrowser(t *testing.T, env *apptest.Env, email string) (do func(path string, form url.Values) (int, string), csrf func(page string) string) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	field := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -108,7 +113,7 @@ func nurseBrowser(t *testing.T, env *apptest.Env) (do func(path string, form url
 		return resp.StatusCode, string(b)
 	}
 	_, login := do("/login", nil)
-	if code, _ := do("/login", url.Values{"csrf_token": {csrf(login)}, "email": {"nurse@test.example"}, "password": {apptest.Password}}); code != http.StatusSeeOther {
+	if code, _ := do("/login", url.Values{"csrf_token": {csrf(login)}, "email": {email}, "password": {apptest.Password}}); code != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", code)
 	}
 	return do, csrf
@@ -136,5 +141,39 @@ func TestWebDoseWithoutBaseline(t *testing.T) {
 	postObs(t, env, s, map[string]any{"systolic": 120, "diastolic": 80, "anxiety": 2, "moaas": 5})
 	if _, body := do(page, nil); strings.Contains(body, "The pre-dose baseline is not complete") {
 		t.Error("a dosed session still asks for the baseline")
+	}
+}
+
+// The board says who is on duty; a prescriber goes on and off duty from it.
+func TestWebBoardDuty(t *testing.T) {
+	env, _ := startMonitoring(t, apptest.Options{})
+	clinic := env.Users[ketacare.RolePrescriber].ClinicIDs[0]
+	rx, csrf := staffBrowser(t, env, "prescriber@test.example")
+	nurse, _ := nurseBrowser(t, env)
+	_, body := rx("/board", nil)
+	if !strings.Contains(body, "No prescriber is on duty") || !strings.Contains(body, "Go on duty") {
+		t.Fatal("the board does not say that no prescriber is on duty, or offers the prescriber no way on")
+	}
+	if _, body := nurse("/board", nil); strings.Contains(body, "Go on duty") {
+		t.Error("a nurse is offered to go on duty")
+	}
+	form := url.Values{"csrf_token": {csrf(body)}, "clinic": {fmt.Sprint(clinic)}, "on": {"1"}}
+	if code, _ := rx("/board/duty", form); code != http.StatusSeeOther {
+		t.Fatalf("going on duty: %d", code)
+	}
+	_, body = rx("/board", nil)
+	if !strings.Contains(body, "Test prescriber, on duty since") || !strings.Contains(body, "End duty") || strings.Contains(body, "Go on duty") {
+		t.Fatal("the board does not show the prescriber on duty with a way off")
+	}
+	if _, body := nurse("/board", nil); !strings.Contains(body, "Test prescriber, on duty since") || strings.Contains(body, "End duty") {
+		t.Error("the nurse's board does not show who is on duty, or lets the nurse end it")
+	}
+	form.Set("on", "0")
+	form.Set("csrf_token", csrf(body))
+	if code, _ := rx("/board/duty", form); code != http.StatusSeeOther {
+		t.Fatalf("going off duty: %d", code)
+	}
+	if _, body := rx("/board", nil); !strings.Contains(body, "No prescriber is on duty") {
+		t.Error("still on duty after going off")
 	}
 }

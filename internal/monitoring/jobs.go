@@ -198,18 +198,20 @@ func (s *Service) escalateOne(ctx context.Context, al store.Alert) (bool, error)
 			return err
 		}
 		name = p.GivenName + " " + p.FamilyName
-		prescribers, err := tx.ClinicPrescribers(ctx, al.ClinicID)
+		all, err := tx.ClinicPrescribers(ctx, al.ClinicID)
 		if err != nil {
 			return err
 		}
+		// The prescribers on duty, or every prescriber when none is.
+		prescribers, onDuty := store.EscalationTargets(all)
 		var names []string
 		for _, p := range prescribers {
 			names = append(names, p.Name)
 		}
-		if done, err = tx.EscalateAlert(ctx, systemActor, &al, names); err != nil || !done {
+		if done, err = tx.EscalateAlert(ctx, systemActor, &al, names, onDuty); err != nil || !done {
 			return err
 		}
-		// Each prescriber is also emailed, and texted when they have a
+		// Each of them is also emailed, and texted when they have a
 		// mobile, in case no board is open: the messages are queued with
 		// the escalation, so they go if and only if it is recorded.
 		for _, p := range prescribers {

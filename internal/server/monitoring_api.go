@@ -385,3 +385,49 @@ func clinicOf(r *http.Request, a ketacare.Actor) (int64, error) {
 	}
 	return id, nil
 }
+
+type dutyInput struct {
+	OnDuty *bool `json:"onDuty" doc:"true to go on duty, false to go off it"`
+	UserID int64 `json:"userId,omitempty" doc:"the prescriber to take off duty (an administrator); yourself when absent"`
+}
+
+type dutyJSON struct {
+	OnDuty []store.OnDuty `json:"onDuty" doc:"the prescribers on duty, longest on duty first"`
+}
+
+func (s *Server) apiDutyList(w http.ResponseWriter, r *http.Request) error {
+	a := mustActor(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	list, err := s.db.OnDutyIn(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, dutyJSON{OnDuty: list}, "")
+	return nil
+}
+
+func (s *Server) apiDutySet(w http.ResponseWriter, r *http.Request) error {
+	a := mustActor(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in dutyInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.OnDuty == nil {
+		return &ketacare.Error{Code: ketacare.EINVALID, Message: "Say whether to go on duty.", Fields: map[string]string{"onDuty": "Give true or false."}}
+	}
+	user := in.UserID
+	if user == 0 {
+		user = a.UserID
+	}
+	if err := s.db.SetOnDuty(r.Context(), a, id, user, *in.OnDuty); err != nil {
+		return err
+	}
+	return s.apiDutyList(w, r)
+}

@@ -33,6 +33,14 @@ func (s *Server) webBoard(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := web.BoardPage{Base: s.base(r, "Live board"), ClinicID: clinic, EventsURL: fmt.Sprintf("/api/v1/clinics/%d/events", clinic), UpdatedAt: b.Now}
 	p.Nav = "board"
+	p.Duty.CanStart = a.Role == ketacare.RolePrescriber
+	for _, d := range b.OnDuty {
+		self := d.UserID == a.UserID
+		p.OnDuty = append(p.OnDuty, web.DutyView{UserID: d.UserID, Name: d.Name, Since: d.Since, CanEnd: self || a.Role == ketacare.RoleAdmin})
+		if self {
+			p.Duty.CanStart = false
+		}
+	}
 	for _, row := range b.Rows {
 		v := boardRowView(row)
 		switch clinical.AlertTier(v.Tier) {
@@ -46,6 +54,27 @@ func (s *Server) webBoard(w http.ResponseWriter, r *http.Request) error {
 		p.Rows = append(p.Rows, v)
 	}
 	return s.render(w, http.StatusOK, "board", p)
+}
+
+// webDuty puts the signed-in prescriber on duty in the board's clinic, or
+// takes someone off it, and goes back to the board.
+func (s *Server) webDuty(w http.ResponseWriter, r *http.Request) error {
+	a := mustActor(r)
+	clinic, err := strconv.ParseInt(r.PostFormValue("clinic"), 10, 64)
+	if err != nil {
+		return notFoundError("Clinic")
+	}
+	user := a.UserID
+	if u := r.PostFormValue("user"); u != "" {
+		if user, err = strconv.ParseInt(u, 10, 64); err != nil {
+			return notFoundError("Prescriber")
+		}
+	}
+	if err := s.db.SetOnDuty(r.Context(), a, clinic, user, r.PostFormValue("on") == "1"); err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/board?clinic=%d", clinic), http.StatusSeeOther)
+	return nil
 }
 
 func boardRowView(row monitoring.BoardRow) web.BoardRowView {

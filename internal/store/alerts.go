@@ -175,13 +175,17 @@ func (tx *Tx) AlertsDueForEscalation(ctx context.Context, raisedBefore time.Time
 }
 
 // EscalateAlert records that the alert was escalated to the named
-// prescribers, audited under the system actor. It reports false when the
-// alert was acknowledged or escalated meanwhile (by another process).
-func (tx *Tx) EscalateAlert(ctx context.Context, system ketacare.Actor, al *Alert, to []string) (bool, error) {
+// prescribers (those on duty, or when none was, every prescriber of the
+// clinic), audited under the system actor. It reports false when the alert
+// was acknowledged or escalated meanwhile (by another process).
+func (tx *Tx) EscalateAlert(ctx context.Context, system ketacare.Actor, al *Alert, to []string, onDuty bool) (bool, error) {
 	now := tx.Now
 	who := strings.Join(to, ", ")
-	if who == "" {
+	switch {
+	case who == "":
 		who = "no prescriber found for the clinic"
+	case !onDuty:
+		who += " (no prescriber on duty)"
 	}
 	res, err := tx.exec(ctx, "UPDATE session_alerts SET escalated_at = ?, escalated_to = ? WHERE id = ? AND acknowledged_at IS NULL AND escalated_at IS NULL",
 		now, who, al.ID)

@@ -394,19 +394,34 @@ type Prescriber struct {
 	Name   string // the email when the account has no name
 	Email  string
 	Mobile string // E.164, empty when none
+	OnDuty bool   // on duty in the clinic listed for
 }
 
 // ClinicPrescribers lists the clinic's enabled prescribers by name.
 func (tx *Tx) ClinicPrescribers(ctx context.Context, clinicID int64) ([]Prescriber, error) {
 	return queryList(ctx, tx, func(s interface{ Scan(...any) error }) (Prescriber, error) {
 		var p Prescriber
-		err := s.Scan(&p.Name, &p.Email, &p.Mobile)
+		err := s.Scan(&p.Name, &p.Email, &p.Mobile, &p.OnDuty)
 		if p.Name == "" {
 			p.Name = p.Email
 		}
 		return p, err
-	}, `SELECT u.name, u.email, u.mobile FROM users u JOIN user_clinics c ON c.user_id = u.id
+	}, `SELECT u.name, u.email, u.mobile, c.on_duty_since IS NOT NULL FROM users u JOIN user_clinics c ON c.user_id = u.id
 		WHERE c.clinic_id = ? AND u.role = ? AND u.disabled = ? ORDER BY u.name, u.id`, clinicID, string(ketacare.RolePrescriber), false)
+}
+
+// EscalationTargets are whom an unacknowledged alert goes to: the
+// prescribers on duty, or every prescriber when none is (onDuty false).
+func EscalationTargets(prescribers []Prescriber) (to []Prescriber, onDuty bool) {
+	for _, p := range prescribers {
+		if p.OnDuty {
+			to = append(to, p)
+		}
+	}
+	if len(to) == 0 {
+		return prescribers, false
+	}
+	return to, true
 }
 
 // LockSession serialises changes to one session between processes sharing

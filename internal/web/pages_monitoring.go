@@ -85,13 +85,32 @@ type BoardRowView struct {
 // BoardPage is a clinic's live board.
 type BoardPage struct {
 	Base
-	ClinicID  int64
+	ClinicID int64
+	// OnDuty are the prescribers on duty; Duty what the viewer may do
+	// about it.
+	OnDuty    []DutyView
+	Duty      DutyChoice
 	Rows      []BoardRowView
 	Emergency int
 	Critical  int
 	Warning   int
 	EventsURL string
 	UpdatedAt time.Time
+}
+
+// DutyView is a prescriber on duty, as the board shows them.
+type DutyView struct {
+	UserID int64
+	Name   string
+	Since  time.Time
+	// CanEnd: the viewer may take them off duty (themself, or anyone for
+	// an administrator).
+	CanEnd bool
+}
+
+// DutyChoice is whether the viewer, a prescriber, may go on duty.
+type DutyChoice struct {
+	CanStart bool
 }
 
 // SessionView is a dosing session as shown.

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ketacare/ketacare"
+)
+
+// OnDuty is a prescriber on duty in a clinic.
+type OnDuty struct {
+	UserID int64     `json:"userId"`
+	Name   string    `json:"name"` // the email when the account has no name
+	Since  time.Time `json:"since"`
+}
+
+// SetOnDuty puts a prescriber of the clinic on duty there, or takes them
+// off it. Prescribers go on and off duty themselves; the clinic's
+// administrator may take anyone off duty (someone who left without doing
+// so), but puts no one on. Another clinic answers as not found. A change is
+// audited (duty.start, duty.end); asking for the state already held
+// changes nothing.
+func (db *DB) SetOnDuty(ctx context.Context, a ketacare.Actor, clinicID, userID int64, on bool) error {
+	action := "duty.end"
+	if on {
+		action = "duty.start"
+	}
+	return db.Update(ctx, func(tx *Tx) error {
+		if !a.Role.Clinical() || !a.InClinic(clinicID) {
+			return deny(Event{Actor: a, Action: action, ClinicID: clinicID, Detail: "outside the actor's clinics"}, notFound("Clinic"))
+		}
+		self := userID == a.UserID && a.Role == ketacare.RolePrescriber
+		if !self && !(a.Role == ketacare.RoleAdmin && !on) {
+			return deny(Event{Actor: a, Action: action, ClinicID: clinicID, Detail: fmt.Sprintf("user %d", userID)},
+				ketacare.Errorf(ketacare.EFORBIDDEN, "Prescribers go on duty themselves; an administrator may only take someone off duty."))
+		}
+		var role ketacare.Role
+		var disabled bool
+		err := tx.queryRow(ctx, `SELECT u.role, u.disabled FROM users u JOIN user_clinics c ON c.user_id = u.id
+			WHERE u.id = ? AND c.clinic_id = ?`, userID, clinicID).Scan(&role, &disabled)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("Prescriber")
+		}
+		if err != nil {
+			return err
+		}
+		if on && (role != ketacare.RolePrescriber || disabled) {
+			return ketacare.Errorf(ketacare.ECONFLICT, "Only an enabled prescriber can be on duty.")
+		}
+		q := "UPDATE user_clinics SET on_duty_since = ? WHERE user_id = ? AND clinic_id = ? AND on_duty_since IS NULL"
+		args := []any{tx.Now, userID, clinicID}
+		if !on {
+			q = "UPDATE user_clinics SET on_duty_since = NULL WHERE user_id = ? AND clinic_id = ? AND on_duty_since IS NOT NULL"
+			args = args[1:]
+		}
+		res, err := tx.exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.Audit(ctx, Event{Actor: a, Action: action, ClinicID: clinicID, Detail: fmt.Sprintf("user %d", userID)})
+	})
+}
+
+// ClinicOnDuty lists the clinic's enabled prescribers on duty, longest on
+// duty first.
+func (tx *Tx) ClinicOnDuty(ctx context.Context, clinicID int64) ([]OnDuty, error) {
+	return queryList(ctx, tx, func(s interface{ Scan(...any) error }) (OnDuty, error) {
+		var d OnDuty
+		var email string
+		err := s.Scan(&d.UserID, &d.Name, &email, &d.Since)
+		if d.Name == "" {
+			d.Name = email
+		}
+		d.Since = d.Since.UTC()
+		return d, err
+	}, `SELECT u.id, u.name, u.email, c.on_duty_since FROM users u JOIN user_clinics c ON c.user_id = u.id
+		WHERE c.clinic_id = ? AND c.on_duty_since IS NOT NULL AND u.role = ? AND u.disabled = ?
+		ORDER BY c.on_duty_since, u.id`, clinicID, string(ketacare.RolePrescriber), false)
+}
+
+// OnDutyIn lists the prescribers on duty in a clinic of the actor's (staff
+// of another clinic get not found). It names staff only, so it is not
+// audited.
+func (db *DB) OnDutyIn(ctx context.Context, a ketacare.Actor, clinicID int64) ([]OnDuty, error) {
+	if !a.Role.Clinical() || !a.InClinic(clinicID) {
+		return nil, notFound("Clinic")
+	}
+	var out []OnDuty
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.ClinicOnDuty(ctx, clinicID)
+		return err
+	})
+	if out == nil {
+		out = []OnDuty{}
+	}
+	return out, err
+}
