@@ -1031,8 +1031,12 @@ func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options)
 	if got := onDuty(); len(got) != 0 {
 		t.Fatalf("on duty before anyone went on: %v", got)
 	}
+	board := openStream(t, env.URL, fmt.Sprintf("/api/v1/clinics/%d/events", clinic), env.Tokens[ketacare.RoleNurse])
 	if r := env.Do("PUT", duty, otherToken, map[string]any{"onDuty": true}); r.Status != http.StatusOK {
 		t.Fatalf("going on duty: %d %s", r.Status, r.Body)
+	}
+	if data := board.next(t, "duty.changed", 5*time.Second); !strings.Contains(data, fmt.Sprintf(`"userId":%d,"onDuty":true`, other.ID)) {
+		t.Errorf("the board's event: %s", data)
 	}
 	env.Do("PUT", duty, otherToken, map[string]any{"onDuty": true}) // again: no change
 	if got := onDuty(); !slices.Equal(got, []string{"Second Prescriber"}) {

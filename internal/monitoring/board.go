@@ -7,6 +7,7 @@ import (
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/live"
 	"github.com/ketacare/ketacare/internal/store"
 )
 
@@ -136,4 +137,21 @@ func boardRow(mp clinical.MonitoringProtocol, st *sessionState, now time.Time) B
 		}
 	}
 	return r
+}
+
+// DutyEvent tells a clinic's boards that a prescriber went on or off duty.
+type DutyEvent struct {
+	ClinicID int64 `json:"clinicId"`
+	UserID   int64 `json:"userId"`
+	OnDuty   bool  `json:"onDuty"`
+}
+
+// SetOnDuty puts a prescriber on duty in a clinic or takes them off it (see
+// store.DB.SetOnDuty), and tells the clinic's open boards.
+func (s *Service) SetOnDuty(ctx context.Context, a ketacare.Actor, clinicID, userID int64, on bool) error {
+	if err := s.db.SetOnDuty(ctx, a, clinicID, userID, on); err != nil {
+		return err
+	}
+	s.publish([]live.Event{s.event(EventDuty, clinicID, 0, DutyEvent{ClinicID: clinicID, UserID: userID, OnDuty: on})})
+	return nil
 }

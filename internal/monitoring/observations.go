@@ -85,6 +85,7 @@ const (
 	EventSessionDosed      = "session.dosed"
 	EventSessionDischarged = "session.discharged"
 	EventSessionClosed     = "session.closed" // closed without a dose
+	EventDuty              = "duty.changed"   // a prescriber went on or off duty
 )
 
 // RecordObservation records an observation of a session by a signed-in

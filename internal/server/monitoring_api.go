@@ -426,7 +426,7 @@ func (s *Server) apiDutySet(w http.ResponseWriter, r *http.Request) error {
 	if user == 0 {
 		user = a.UserID
 	}
-	if err := s.db.SetOnDuty(r.Context(), a, id, user, *in.OnDuty); err != nil {
+	if err := s.mon.SetOnDuty(r.Context(), a, id, user, *in.OnDuty); err != nil {
 		return err
 	}
 	return s.apiDutyList(w, r)

@@ -70,7 +70,7 @@ func (s *Server) webDuty(w http.ResponseWriter, r *http.Request) error {
 			return notFoundError("Prescriber")
 		}
 	}
-	if err := s.db.SetOnDuty(r.Context(), a, clinic, user, r.PostFormValue("on") == "1"); err != nil {
+	if err := s.mon.SetOnDuty(r.Context(), a, clinic, user, r.PostFormValue("on") == "1"); err != nil {
 		return err
 	}
 	http.Redirect(w, r, fmt.Sprintf("/board?clinic=%d", clinic), http.StatusSeeOther)

@@ -93,7 +93,7 @@
     es.addEventListener("open", function () { setStatus(statusId, "Live: connected " + timeNow() + "."); });
     es.addEventListener("error", function () { setStatus(statusId, "Connection lost; reconnecting."); });
     ["alert.raised", "alert.cleared", "alert.acknowledged", "alert.escalated", "session.opened", "session.dosed",
-      "session.discharged", "session.closed", "resync"].forEach(function (t) {
+      "session.discharged", "session.closed", "duty.changed", "resync"].forEach(function (t) {
       es.addEventListener(t, function () { schedule(true); });
     });
     es.addEventListener("observation", function () { schedule(false); });
