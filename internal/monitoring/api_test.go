@@ -1042,6 +1042,14 @@ func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options)
 	if got := onDuty(); !slices.Equal(got, []string{"Second Prescriber"}) {
 		t.Fatalf("on duty: %v", got)
 	}
+	// Editing the account (a new mobile number) leaves the duty as it was.
+	if err := env.DB.UpdateStaffAccount(ctx, env.Actor(ketacare.RoleAdmin), other.ID,
+		store.StaffAccount{Name: other.Name, Role: other.Role, ClinicIDs: other.ClinicIDs, Mobile: "07911 123457"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDuty(); !slices.Equal(got, []string{"Second Prescriber"}) {
+		t.Fatalf("on duty after an edit of the account: %v", got)
+	}
 	entries, err := env.DB.ListAudit(ctx, store.AuditFilter{Action: "duty.start"})
 	if err != nil || len(entries) != 1 || entries[0].UserID != other.ID {
 		t.Errorf("duty.start audited %d times (%v): %+v", len(entries), err, entries)
@@ -1066,9 +1074,15 @@ func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options)
 	if got := escalatedTo(map[string]any{"systolic": 165, "diastolic": 85}); got != "Second Prescriber" {
 		t.Errorf("escalated to %q, want the prescriber on duty alone", got)
 	}
+	// Its email and text message go to the prescriber on duty alone.
 	mails, err := env.DB.OutboxMessages(ctx, "escalation:", 10)
-	if err != nil || len(mails) != 1 || mails[0].Recipient != other.Email {
+	if err != nil || len(mails) != 2 {
 		t.Errorf("escalation messages (%v): %+v", err, mails)
+	}
+	for _, m := range mails {
+		if m.Recipient != other.Email && m.Recipient != "+447911123457" {
+			t.Errorf("escalation message to %s", m.Recipient)
+		}
 	}
 
 	// The administrator takes them off duty (they left without doing so):
@@ -1092,5 +1106,25 @@ func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options)
 	}
 	if got := onDuty(); len(got) != 0 {
 		t.Errorf("a disabled prescriber listed on duty: %v", got)
+	}
+	// Enabled again, months later: not on duty from long ago.
+	if err := env.DB.SetUserDisabled(ctx, env.Actor(ketacare.RoleAdmin), rx.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := onDuty(); len(got) != 0 {
+		t.Errorf("a prescriber enabled again is on duty: %v", got)
+	}
+	// Made a nurse: off duty, even if made a prescriber again.
+	if r := env.Do("PUT", duty, otherToken, map[string]any{"onDuty": true}); r.Status != http.StatusOK {
+		t.Fatalf("going on duty: %d %s", r.Status, r.Body)
+	}
+	for _, role := range []ketacare.Role{ketacare.RoleNurse, ketacare.RolePrescriber} {
+		if err := env.DB.UpdateStaffAccount(ctx, env.Actor(ketacare.RoleAdmin), other.ID,
+			store.StaffAccount{Name: other.Name, Role: role, ClinicIDs: other.ClinicIDs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := onDuty(); len(got) != 0 {
+		t.Errorf("on duty after being made a nurse and a prescriber again: %v", got)
 	}
 }

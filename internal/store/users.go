@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/phone"
@@ -171,6 +172,12 @@ func (db *DB) Users(ctx context.Context) ([]ketacare.User, error) {
 	return out, err
 }
 
+// clinicDuty is when a prescriber went on duty in a clinic.
+type clinicDuty struct {
+	clinic int64
+	since  time.Time
+}
+
 // SetUserDisabled disables or enables an account. Disabling ends all its
 // sessions; its API tokens stop working while it is disabled.
 func (db *DB) SetUserDisabled(ctx context.Context, a ketacare.Actor, id int64, disabled bool) error {
@@ -187,6 +194,10 @@ func (db *DB) SetUserDisabled(ctx context.Context, a ketacare.Actor, id int64, d
 		if disabled {
 			action = "user.disable"
 			if _, err := tx.exec(ctx, "DELETE FROM auth_sessions WHERE user_id = ?", id); err != nil {
+				return err
+			}
+			// A disabled prescriber is off duty, and stays off when enabled again.
+			if _, err := tx.exec(ctx, "UPDATE user_clinics SET on_duty_since = NULL WHERE user_id = ?", id); err != nil {
 				return err
 			}
 		}
@@ -274,11 +285,25 @@ func (db *DB) UpdateStaffAccount(ctx context.Context, a ketacare.Actor, id int64
 		if _, err := tx.exec(ctx, "UPDATE users SET name = ?, role = ?, mobile = ? WHERE id = ?", name, string(role), mobile, id); err != nil {
 			return err
 		}
+		// A prescriber on duty in a clinic they keep stays on duty.
+		onDuty, err := queryList(ctx, tx, func(s interface{ Scan(...any) error }) (clinicDuty, error) {
+			var d clinicDuty
+			return d, s.Scan(&d.clinic, &d.since)
+		}, "SELECT clinic_id, on_duty_since FROM user_clinics WHERE user_id = ? AND on_duty_since IS NOT NULL", id)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.exec(ctx, "DELETE FROM user_clinics WHERE user_id = ?", id); err != nil {
 			return err
 		}
 		for _, c := range clinicIDs {
-			if _, err := tx.exec(ctx, "INSERT INTO user_clinics (user_id, clinic_id) VALUES (?, ?)", id, c); err != nil {
+			var since *time.Time
+			for _, d := range onDuty {
+				if d.clinic == c && role == ketacare.RolePrescriber {
+					since = &d.since
+				}
+			}
+			if _, err := tx.exec(ctx, "INSERT INTO user_clinics (user_id, clinic_id, on_duty_since) VALUES (?, ?, ?)", id, c, since); err != nil {
 				return &ketacare.Error{Code: ketacare.EINVALID, Message: "Some fields need correcting.",
 					Fields: map[string]string{"clinics": fmt.Sprintf("Clinic %d does not exist.", c)}}
 			}
