@@ -153,12 +153,8 @@ func (s *Service) MarkDose(ctx context.Context, a ketacare.Actor, sessionID int6
 	var sess store.DosingSession
 	var p ketacare.Patient
 	err := s.db.UpdateGrouped(ctx, func(tx *store.Tx) error {
-		if err := tx.LockSession(ctx, sessionID); err != nil && ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
-			return err
-		}
 		var err error
-		sess, p, err = tx.DosingSessionFor(ctx, a, sessionID, "session.dose")
-		if err != nil {
+		if sess, p, err = lockedSession(ctx, tx, a, sessionID, "session.dose"); err != nil {
 			return err
 		}
 		when := tx.Now
@@ -392,11 +388,8 @@ func (s *Service) CloseUndosed(ctx context.Context, a ketacare.Actor, sessionID 
 	var sess store.DosingSession
 	var p ketacare.Patient
 	err := s.db.UpdateGrouped(ctx, func(tx *store.Tx) error {
-		if err := tx.LockSession(ctx, sessionID); err != nil && ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
-			return err
-		}
 		var err error
-		if sess, p, err = tx.DosingSessionFor(ctx, a, sessionID, "session.close"); err != nil {
+		if sess, p, err = lockedSession(ctx, tx, a, sessionID, "session.close"); err != nil {
 			return err
 		}
 		switch {
@@ -511,4 +504,14 @@ func baselineComplete(ctx context.Context, tx *store.Tx, sessionID int64, doseAt
 		return false, err
 	}
 	return !clinical.LastScheduledObservationAt(store.Readings(recs), doseAt).IsZero(), nil
+}
+
+// lockedSession locks a session row against other processes (PostgreSQL)
+// and reads it for a change by a, authorised and audited under action. A
+// session that does not exist is reported by the read, as not found.
+func lockedSession(ctx context.Context, tx *store.Tx, a ketacare.Actor, id int64, action string) (store.DosingSession, ketacare.Patient, error) {
+	if err := tx.LockSession(ctx, id); err != nil && ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
+		return store.DosingSession{}, ketacare.Patient{}, err
+	}
+	return tx.DosingSessionFor(ctx, a, id, action)
 }
