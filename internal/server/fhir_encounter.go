@@ -54,21 +54,9 @@ func (s *Server) fhirEncounterSearch(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	patient, err := p.reference("patient", "Patient")
+	patient, err := p.patient("Encounter")
 	if err != nil {
 		return err
-	}
-	subject, err := p.reference("subject", "Patient")
-	if err != nil {
-		return err
-	}
-	switch {
-	case patient == 0 && subject == 0:
-		return invalidSearch("Name the patient: Encounter?patient=123.")
-	case patient != 0 && subject != 0 && patient != subject:
-		return invalidSearch("patient and subject name different patients.")
-	case patient == 0:
-		patient = subject
 	}
 	_, sessions, err := s.mon.SessionsOfPatient(r.Context(), mustActor(r), patient)
 	if err != nil {

@@ -362,21 +362,9 @@ func (s *Server) fhirObservationSearch(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	patient, err := p.reference("patient", "Patient")
+	patient, err := p.patient("Observation")
 	if err != nil {
 		return err
-	}
-	subject, err := p.reference("subject", "Patient")
-	if err != nil {
-		return err
-	}
-	switch {
-	case patient == 0 && subject == 0:
-		return invalidSearch("Name the patient: Observation?patient=123.")
-	case patient != 0 && subject != 0 && patient != subject:
-		return invalidSearch("patient and subject name different patients.")
-	case patient == 0:
-		patient = subject
 	}
 	encounter, err := p.reference("encounter", "Encounter")
 	if err != nil {

@@ -152,6 +152,29 @@ func (p fhirParams) reference(name, resourceType string) (int64, error) {
 	return id, nil
 }
 
+// patient reads the patient a search is about, named by "patient" or
+// "subject" (the same one when both are given); resourceType is the
+// searched type, for the error. A search must name one.
+func (p fhirParams) patient(resourceType string) (int64, error) {
+	patient, err := p.reference("patient", "Patient")
+	if err != nil {
+		return 0, err
+	}
+	subject, err := p.reference("subject", "Patient")
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case patient == 0 && subject == 0:
+		return 0, invalidSearch("Name the patient: %s?patient=123.", resourceType)
+	case patient != 0 && subject != 0 && patient != subject:
+		return 0, invalidSearch("patient and subject name different patients.")
+	case patient == 0:
+		return subject, nil
+	}
+	return patient, nil
+}
+
 // fhirToken is one value of a token parameter: [system|]code.
 type fhirToken struct {
 	system string // "*": any system

@@ -270,7 +270,7 @@ func (db *DB) FollowupPass(ctx context.Context, baseURL string) (FollowupPassRes
 	var ids []int64
 	err := db.View(ctx, func(tx *Tx) error {
 		var err error
-		ids, err = tx.followupIDs(ctx, `SELECT s.id FROM dosing_sessions s LEFT JOIN followup_schedules f ON f.session_id = s.id
+		ids, err = tx.queryIDs(ctx, `SELECT s.id FROM dosing_sessions s LEFT JOIN followup_schedules f ON f.session_id = s.id
 			WHERE s.status = ? AND s.dose_at IS NOT NULL AND f.session_id IS NULL ORDER BY s.id LIMIT 200`, SessionDischarged)
 		return err
 	})
@@ -332,7 +332,7 @@ func (db *DB) FollowupPass(ctx context.Context, baseURL string) (FollowupPassRes
 	// Counsellor calls asked for but not yet requested.
 	err = db.View(ctx, func(tx *Tx) error {
 		var err error
-		ids, err = tx.followupIDs(ctx, `SELECT id FROM checkins WHERE status = ? AND callback_wanted = ? AND callback_id IS NULL
+		ids, err = tx.queryIDs(ctx, `SELECT id FROM checkins WHERE status = ? AND callback_wanted = ? AND callback_id IS NULL
 			AND callback_note = '' ORDER BY id LIMIT 100`, CheckinCompleted, true)
 		return err
 	})
@@ -354,7 +354,7 @@ func (db *DB) FollowupPass(ctx context.Context, baseURL string) (FollowupPassRes
 		p := pv.Protocol.Followup
 		window := time.Duration(p.CheckinOffsetsHours[len(p.CheckinOffsetsHours)-1]+p.LinkExpiryHours)*time.Hour +
 			time.Duration(2*p.CourseQuestionnaireDays)*24*time.Hour
-		ids, err = tx.followupIDs(ctx, `SELECT id FROM dosing_sessions WHERE status = ? AND dose_at IS NOT NULL AND dose_at >= ? ORDER BY id`,
+		ids, err = tx.queryIDs(ctx, `SELECT id FROM dosing_sessions WHERE status = ? AND dose_at IS NOT NULL AND dose_at >= ? ORDER BY id`,
 			SessionDischarged, tx.Now.Add(-window))
 		return err
 	})
@@ -371,23 +371,6 @@ func (db *DB) FollowupPass(ctx context.Context, baseURL string) (FollowupPassRes
 		r.Reclassified++
 	}
 	return r, nil
-}
-
-func (tx *Tx) followupIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := tx.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // followupSend makes a link for a due check-in and sends it by email and by

@@ -307,20 +307,7 @@ func (tx *Tx) LiveSessionIDs(ctx context.Context, clinicID int64) ([]int64, erro
 		q += " AND clinic_id = ?"
 		args = append(args, clinicID)
 	}
-	rows, err := tx.query(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, q+" ORDER BY id", args...)
 }
 
 // LiveSessionsOfClinic lists the clinic's sessions not yet discharged, with
@@ -372,20 +359,7 @@ func (tx *Tx) SessionsOfPatient(ctx context.Context, patientID int64) ([]DosingS
 // PatientsByIdentifier finds the patients a bedside device names: by NHS
 // number, or by ketacare patient id.
 func (tx *Tx) PatientsByIdentifier(ctx context.Context, nhsNumber string, patientID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT id FROM patients WHERE (nhs_number <> '' AND nhs_number = ?) OR id = ?", nhsNumber, patientID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "SELECT id FROM patients WHERE (nhs_number <> '' AND nhs_number = ?) OR id = ?", nhsNumber, patientID)
 }
 
 // Prescriber is an enabled prescriber of a clinic: who an unacknowledged

@@ -22,3 +22,8 @@ func queryList[T any](ctx context.Context, tx *Tx, scan func(scanner) (T, error)
 	}
 	return out, rows.Err()
 }
+
+// queryIDs runs a query whose rows are a single id each.
+func (tx *Tx) queryIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	return queryList(ctx, tx, func(r scanner) (id int64, err error) { return id, r.Scan(&id) }, q, args...)
+}

@@ -103,20 +103,7 @@ func (tx *Tx) scanUser(ctx context.Context, row *sql.Row) (ketacare.User, string
 }
 
 func (tx *Tx) userClinics(ctx context.Context, userID int64) ([]int64, error) {
-	rows, err := tx.query(ctx, "SELECT clinic_id FROM user_clinics WHERE user_id = ? ORDER BY clinic_id", userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return tx.queryIDs(ctx, "SELECT clinic_id FROM user_clinics WHERE user_id = ? ORDER BY clinic_id", userID)
 }
 
 // UserByEmail returns an account and its password hash.
@@ -146,20 +133,10 @@ func (db *DB) User(ctx context.Context, id int64) (ketacare.User, error) {
 func (db *DB) Users(ctx context.Context) ([]ketacare.User, error) {
 	var out []ketacare.User
 	err := db.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, "SELECT id FROM users ORDER BY email")
+		ids, err := tx.queryIDs(ctx, "SELECT id FROM users ORDER BY email")
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			u, _, err := tx.scanUser(ctx, tx.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id))
 			if err != nil {
