@@ -65,6 +65,7 @@ func main() {
 type options struct {
 	sessions   int
 	duration   time.Duration
+	warmup     time.Duration
 	max        int64
 	alertEvery int
 	aligned    bool
@@ -73,6 +74,7 @@ type options struct {
 	dsn        string
 	pid        int
 	idempotent bool
+	ack        bool
 	cpuProfile string
 	memProfile string
 	trace      string
@@ -82,7 +84,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("ketacare-load", flag.ContinueOnError)
 	var o options
 	fs.IntVar(&o.sessions, "sessions", 1000, "simulated dosing sessions, each posting observations in a loop")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to load (after the warm-up)")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to measure, after the warm-up")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "how long the sessions post before the measurement starts (connections opened, the server's per-session state loaded)")
 	fs.Int64Var(&o.max, "max", 5_000_000, "stop after this many observations")
 	fs.IntVar(&o.alertEvery, "alert-every", 50, "every Nth observation of a session raises an alert (anxiety 9) and the next clears it")
 	fs.BoolVar(&o.aligned, "aligned-alerts", false, "every session raises its alerts at the same observation numbers (9, 19, …) instead of from its own random offset")
@@ -91,14 +94,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.dsn, "db", "", "the running server's database (with -url), to prepare the sessions in")
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
 	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation")
+	fs.BoolVar(&o.ack, "ack", true, "acknowledge every alert the board shows, as the staff would (false: alerts pile up unacknowledged, and every answer lists them)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.StringVar(&o.trace, "trace", "", "write an execution trace of one second in the middle of the load to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory allocated during the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.sessions <= 0 || o.duration <= 0 {
-		return errors.New("-sessions and -duration must be positive")
+	if o.sessions <= 0 || o.duration <= 0 || o.warmup < 0 {
+		return errors.New("-sessions and -duration must be positive, -warmup not negative")
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -303,6 +307,7 @@ func (o observation) appendJSON(b []byte) []byte {
 type stats struct {
 	mu   sync.Mutex
 	post []time.Duration
+	warm []time.Duration // POST latency in the warm-up
 	// alert latency: from the POST that raised an alert to the board
 	alert []time.Duration
 	// from the answer to that POST to the board (negative when the board
@@ -326,6 +331,12 @@ func percentile(d []time.Duration, p float64) time.Duration {
 
 func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, token string, clinic int64, sessions []int64) error {
 	var st stats
+	// The sessions start posting at begin; what is measured starts after
+	// the warm-up: every connection opened, every session's state loaded by
+	// the server, the sessions spread over their intervals.
+	begin := time.Now()
+	measureFrom := begin.Add(o.warmup)
+	deadline := measureFrom.Add(o.duration)
 	// sent records when the POST that should raise an alert was sent, by
 	// session: the board's alert.raised event is matched to it.
 	var sentMu sync.Mutex
@@ -337,18 +348,61 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			return
 		}
 		delete(sent, sid)
+		if t.sent.Before(measureFrom) {
+			return
+		}
 		st.mu.Lock()
 		st.alert = append(st.alert, t.onBoard.Sub(t.sent))
 		st.afterAnswer = append(st.afterAnswer, t.onBoard.Sub(t.answered))
 		st.mu.Unlock()
 	}
 
+	// The staff acknowledge the alerts the board shows, on connections of
+	// their own: the board's reader only hands them the alert's id.
+	acks := make(chan int64, 1<<16)
+	var acked, ackFailed atomic.Int64
+	var ackErr atomic.Value
+	var ackers sync.WaitGroup
+	for i := 0; o.ack && i < 4; i++ {
+		ackers.Add(1)
+		go func() {
+			defer ackers.Done()
+			p, err := newPoster(base, "", token)
+			if err != nil {
+				ackErr.CompareAndSwap(nil, err.Error())
+				for range acks {
+					ackFailed.Add(1)
+				}
+				return
+			}
+			defer p.close()
+			var path []byte
+			for id := range acks {
+				path = strconv.AppendInt(append(path[:0], "/api/v1/alerts/"...), id, 10)
+				path = append(path, "/ack"...)
+				status, err := p.postTo(string(path), nil, nil)
+				switch {
+				case err != nil:
+					ackErr.CompareAndSwap(nil, err.Error())
+					ackFailed.Add(1)
+				case status != http.StatusOK:
+					ackErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", status, http.StatusText(status)))
+					ackFailed.Add(1)
+				default:
+					acked.Add(1)
+				}
+			}
+		}()
+	}
+
 	// The board.
 	boardCtx, stopBoard := context.WithCancel(ctx)
 	defer stopBoard()
 	boardReady := make(chan struct{})
+	boardDone := make(chan struct{})
 	var boardEvents atomic.Int64
 	go func() {
+		defer close(boardDone)
 		req, _ := http.NewRequestWithContext(boardCtx, "GET", fmt.Sprintf("%s/api/v1/clinics/%d/events", base, clinic), nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := (&http.Client{}).Do(req)
@@ -369,7 +423,17 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			case strings.HasPrefix(line, "data: ") && typ == monitoring.EventAlertRaised:
 				now := time.Now()
 				var ev monitoring.AlertEvent
-				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) == nil && ev.Alert.Rule == "anxiety-critical" {
+				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) != nil {
+					continue
+				}
+				if o.ack {
+					select {
+					case acks <- ev.Alert.ID:
+					default:
+						ackFailed.Add(1) // the staff are too far behind
+					}
+				}
+				if ev.Alert.Rule == "anxiety-critical" {
 					boardEvents.Add(1)
 					sentMu.Lock()
 					if t, ok := sent[ev.Alert.SessionID]; ok {
@@ -383,30 +447,40 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	}()
 	<-boardReady
 
-	var total, failed atomic.Int64
+	// total counts every observation stored, measured the ones of the
+	// measurement.
+	var total, measured, warm, failed atomic.Int64
 	var firstErr atomic.Value
-	deadline := time.Now().Add(o.duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	var rss0 string
-	var cpu0 time.Duration
-	if o.pid != 0 {
-		rss0 = memory(o.pid)
-		cpu0, _ = processCPU(o.pid)
-	}
-	self0 := ownCPU()
-	gc0 := db.GroupCommitStats()
+	var profile *os.File
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		profile = f
 	}
+	// The counters at the start of the measurement.
+	var rss0 string
+	var cpu0, self0 time.Duration
+	var gc0 store.GroupCommitStats
+	started := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		if o.pid != 0 {
+			rss0 = memory(o.pid)
+			cpu0, _ = processCPU(o.pid)
+		}
+		self0 = ownCPU()
+		gc0 = db.GroupCommitStats()
+		if profile != nil {
+			started <- pprof.StartCPUProfile(profile)
+			return
+		}
+		started <- nil
+	}()
 	if o.memProfile != "" {
 		defer func() {
 			if err := writeAllocs(o.memProfile); err != nil {
@@ -414,7 +488,6 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 			}
 		}()
 	}
-	begin := time.Now()
 	var wg sync.WaitGroup
 	for i, sid := range sessions {
 		wg.Add(1)
@@ -440,9 +513,11 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				offset = rng.IntN(o.alertEvery)
 			}
 			local := make([]time.Duration, 0, 1024)
+			var warmLocal []time.Duration
 			defer func() {
 				st.mu.Lock()
 				st.post = append(st.post, local...)
+				st.warm = append(st.warm, warmLocal...)
 				st.mu.Unlock()
 			}()
 			p, err := newPoster(base, fmt.Sprintf("/api/v1/sessions/%d/observations", sid), token)
@@ -509,14 +584,20 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", status, http.StatusText(status)))
 					continue
 				}
-				local = append(local, time.Since(t0))
 				total.Add(1)
+				if t0.Before(measureFrom) {
+					warmLocal = append(warmLocal, time.Since(t0))
+					warm.Add(1)
+					continue
+				}
+				local = append(local, time.Since(t0))
+				measured.Add(1)
 			}
 		}(i, sid)
 	}
 	if o.trace != "" {
 		go func() {
-			time.Sleep(o.duration / 2)
+			time.Sleep(time.Until(measureFrom.Add(o.duration / 2)))
 			if err := traceFor(o.trace, time.Second); err != nil {
 				fmt.Fprintln(out, "trace:", err)
 			}
@@ -526,12 +607,18 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	var rssPeak string
 	if o.pid != 0 {
 		go func() {
-			time.Sleep(o.duration / 2)
+			time.Sleep(time.Until(measureFrom.Add(o.duration / 2)))
 			rssPeak = memory(o.pid)
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(begin)
+	if err := <-started; err != nil {
+		return fmt.Errorf("CPU profile: %w", err)
+	}
+	if profile != nil {
+		pprof.StopCPUProfile()
+	}
+	elapsed := time.Since(measureFrom)
 	selfCPU := ownCPU() - self0
 	var serverCPU time.Duration
 	if o.pid != 0 {
@@ -541,23 +628,38 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	}
 	time.Sleep(200 * time.Millisecond) // the last events reach the board
 	stopBoard()
+	<-boardDone
+	close(acks)
+	ackers.Wait()
 
 	slices.Sort(st.post)
+	slices.Sort(st.warm)
 	slices.Sort(st.alert)
 	slices.Sort(st.afterAnswer)
 	fmt.Fprintf(out, "\nmachine: %d CPUs (GOMAXPROCS %d), %s/%s, %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(out, "sessions: %d, duration %v, alert every %d observations per session\n", o.sessions, elapsed.Round(time.Millisecond), o.alertEvery)
-	fmt.Fprintf(out, "observations: %d stored (201), %d failed", total.Load(), failed.Load())
+	fmt.Fprintf(out, "sessions: %d, warm-up %v, measured %v, alert every %d observations per session\n", o.sessions, o.warmup, elapsed.Round(time.Millisecond), o.alertEvery)
+	fmt.Fprintf(out, "observations: %d stored (201) in the measurement, %d in the warm-up, %d failed", measured.Load(), warm.Load(), failed.Load())
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintf(out, " (first: %v)", e)
 	}
-	fmt.Fprintf(out, "\nthroughput: %.0f observations/s\n", float64(total.Load())/elapsed.Seconds())
+	fmt.Fprintf(out, "\nthroughput: %.0f observations/s\n", float64(measured.Load())/elapsed.Seconds())
 	fmt.Fprintf(out, "POST latency: p50 %v, p90 %v, p99 %v, max %v\n", percentile(st.post, 0.5).Round(time.Microsecond),
 		percentile(st.post, 0.9).Round(time.Microsecond), percentile(st.post, 0.99).Round(time.Microsecond), percentile(st.post, 1).Round(time.Microsecond))
+	if len(st.warm) > 0 {
+		fmt.Fprintf(out, "  in the warm-up: p50 %v, p99 %v, max %v\n", percentile(st.warm, 0.5).Round(time.Microsecond),
+			percentile(st.warm, 0.99).Round(time.Microsecond), percentile(st.warm, 1).Round(time.Microsecond))
+	}
 	fmt.Fprintf(out, "alert to board (POST sent to event read): %d alerts, p50 %v, p99 %v, max %v\n", len(st.alert),
 		percentile(st.alert, 0.5).Round(time.Microsecond), percentile(st.alert, 0.99).Round(time.Microsecond), percentile(st.alert, 1).Round(time.Microsecond))
 	fmt.Fprintf(out, "  of which after the POST's answer: p50 %v, p99 %v (negative: the board had it first)\n",
 		percentile(st.afterAnswer, 0.5).Round(time.Microsecond), percentile(st.afterAnswer, 0.99).Round(time.Microsecond))
+	if o.ack {
+		fmt.Fprintf(out, "alerts acknowledged from the board: %d, %d failed", acked.Load(), ackFailed.Load())
+		if e := ackErr.Load(); e != nil {
+			fmt.Fprintf(out, " (first: %v)", e)
+		}
+		fmt.Fprintln(out)
+	}
 	if o.url == "" {
 		gc := db.GroupCommitStats()
 		gc.Batches -= gc0.Batches
@@ -570,7 +672,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				gc.Requests, gc.Batches, float64(gc.Requests)/float64(gc.Batches), gc.Retries, gc.Exec.Round(time.Millisecond), gc.Commit.Round(time.Millisecond))
 		}
 	}
-	if n := total.Load(); n > 0 {
+	if n := measured.Load(); n > 0 {
 		perObs := func(d time.Duration) time.Duration { return (d / time.Duration(n)).Round(100 * time.Nanosecond) }
 		if o.url == "" {
 			fmt.Fprintf(out, "CPU during the load: %v per observation (server and load generator in one process)\n", perObs(selfCPU))
@@ -579,7 +681,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 	}
 	if o.pid != 0 {
-		fmt.Fprintf(out, "server memory (pid %d): before load %s; during load %s; after %s\n", o.pid, rss0, rssPeak, memory(o.pid))
+		fmt.Fprintf(out, "server memory (pid %d): at the start of the measurement %s; during it %s; after %s\n", o.pid, rss0, rssPeak, memory(o.pid))
 		if o.url == "" {
 			fmt.Fprintln(out, "  (in-process server: the figures include the load generator's own goroutines and buffers)")
 		}

@@ -19,11 +19,12 @@ import (
 // that client took about a quarter as much CPU as the server itself, which
 // the server then did not have. The answer is read by readAnswer.
 type poster struct {
-	host string // host:port
-	head []byte // request line and headers up to "Content-Length: "
-	buf  []byte
-	conn net.Conn
-	br   *bufio.Reader
+	host    string // host:port
+	path    string // where post sends
+	headers []byte // the header lines before Content-Length
+	buf     []byte
+	conn    net.Conn
+	br      *bufio.Reader
 }
 
 // newPoster prepares POSTs to path on base with a bearer token.
@@ -32,9 +33,8 @@ func newPoster(base, path, token string) (*poster, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n",
-		path, u.Host, token)
-	return &poster{host: u.Host, head: []byte(head)}, nil
+	headers := fmt.Sprintf("Host: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n", u.Host, token)
+	return &poster{host: u.Host, path: path, headers: []byte(headers)}, nil
 }
 
 // post sends body with the extra header lines (each ending in "\r\n") and
@@ -42,7 +42,15 @@ func newPoster(base, path, token string) (*poster, error) {
 // connection the server closed is dialled again once (so a POST may in
 // rare cases be sent twice; with -idempotency-key the server keeps one).
 func (p *poster) post(body, extra []byte) (int, error) {
-	p.buf = append(p.buf[:0], p.head...)
+	return p.postTo(p.path, body, extra)
+}
+
+// postTo is post to another path of the same server.
+func (p *poster) postTo(path string, body, extra []byte) (int, error) {
+	p.buf = append(p.buf[:0], "POST "...)
+	p.buf = append(p.buf, path...)
+	p.buf = append(p.buf, " HTTP/1.1\r\n"...)
+	p.buf = append(p.buf, p.headers...)
 	p.buf = append(p.buf, extra...)
 	p.buf = append(p.buf, "Content-Length: "...)
 	p.buf = strconv.AppendInt(p.buf, int64(len(body)), 10)

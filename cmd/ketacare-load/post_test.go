@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +22,10 @@ func TestPoster(t *testing.T) {
 	var conns atomic.Int64
 	var n atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.URL.Path == "/api/v1/alerts/9/ack" && r.Header.Get("Authorization") == "Bearer tok" {
+			w.WriteHeader(200)
+			return
+		}
 		var o observation
 		b, _ := io.ReadAll(r.Body)
 		if err := json.Unmarshal(b, &o); err != nil || r.Method != "POST" || r.URL.Path != "/api/v1/sessions/7/observations" ||
@@ -53,6 +59,9 @@ func TestPoster(t *testing.T) {
 		if err != nil || status != 201 {
 			t.Fatalf("post %d: %d %v", i, status, err)
 		}
+	}
+	if status, err := p.postTo("/api/v1/alerts/9/ack", nil, nil); err != nil || status != 200 {
+		t.Fatalf("post to another path: %d %v", status, err)
 	}
 	if got := conns.Load(); got != 2 {
 		t.Errorf("connections: %d, want 2 (one closed by the server after the third answer)", got)
@@ -120,5 +129,31 @@ func TestReadAnswerShapes(t *testing.T) {
 			}
 		}
 		p.close()
+	}
+}
+
+// A short run against a server in this process: the warm-up's
+// observations are kept apart from the measured ones, alerts reach the
+// board, and the board acknowledges them all.
+func TestLoadInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server")
+	}
+	var out bytes.Buffer
+	err := run(t.Context(), []string{"-sessions", "4", "-warmup", "500ms", "-duration", "1s", "-rate", "10", "-alert-every", "2"}, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, &out)
+	}
+	var measured, warm, failed, alerts, acked, ackFailed int
+	for _, line := range strings.Split(out.String(), "\n") {
+		fmt.Sscanf(line, "observations: %d stored (201) in the measurement, %d in the warm-up, %d failed", &measured, &warm, &failed)
+		fmt.Sscanf(line, "alert to board (POST sent to event read): %d alerts", &alerts)
+		fmt.Sscanf(line, "alerts acknowledged from the board: %d, %d failed", &acked, &ackFailed)
+	}
+	// 4 sessions at 10 a second: about 40 observations measured, 20 in
+	// the warm-up; every second one raises an alert.
+	if measured < 20 || warm < 10 || failed != 0 || alerts < 5 || acked < alerts || ackFailed != 0 {
+		t.Errorf("measured %d, warm-up %d, failed %d, alerts %d, acknowledged %d (%d failed):\n%s",
+			measured, warm, failed, alerts, acked, ackFailed, &out)
 	}
 }
