@@ -16,6 +16,8 @@ import (
 	"github.com/ketacare/ketacare/internal/app"
 	"github.com/ketacare/ketacare/internal/apptest"
 	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/live"
+	"github.com/ketacare/ketacare/internal/monitoring"
 	"github.com/ketacare/ketacare/internal/store"
 	"github.com/ketacare/ketacare/internal/testutil"
 )
@@ -1126,5 +1128,55 @@ func testEscalationGoesToThePrescriberOnDuty(t *testing.T, opts apptest.Options)
 	}
 	if got := onDuty(); len(got) != 0 {
 		t.Errorf("on duty after being made a nurse and a prescriber again: %v", got)
+	}
+}
+
+// A process that starts while sessions are live (a restart in a busy
+// clinic) reads each session's state at its next observation: the alerts
+// still outstanding are there, another clinic's nurse is refused as for a
+// session that does not exist, and the refusal is audited.
+func TestFirstObservationAfterARestart(t *testing.T) {
+	forEachDB(t, testFirstObservationAfterARestart)
+}
+
+func testFirstObservationAfterARestart(t *testing.T, opts apptest.Options) {
+	env := apptest.Start(t, opts)
+	ctx := context.Background()
+	p := readyPatient(t, env, "Restart", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, nil)
+	raised := postObs(t, env, s, map[string]any{"pulse": 135})
+	if len(raised.Alerts) != 1 {
+		t.Fatalf("alerts before the restart: %+v", raised.Alerts)
+	}
+	other, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "North clinic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: "north@test.example", Role: ketacare.RoleNurse, ClinicIDs: []int64{other.ID}, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := ketacare.Actor{UserID: u.ID, Email: u.Email, Role: u.Role, ClinicIDs: u.ClinicIDs, ClientAddr: "127.0.0.1"}
+
+	restarted := monitoring.New(env.DB, live.NewBroker(nil), monitoring.Config{})
+	pulse := 70
+	in := monitoring.ObservationInput{Observation: clinical.Observation{Pulse: &pulse}}
+	if _, err := restarted.RecordObservation(ctx, stranger, s, in); ketacare.ErrorCode(err) != ketacare.ENOTFOUND {
+		t.Errorf("another clinic's nurse, first after the restart: %v", err)
+	}
+	denied, err := env.DB.ListAudit(ctx, store.AuditFilter{UserID: u.ID, Outcome: "denied"})
+	if err != nil || len(denied) != 1 {
+		t.Errorf("refusal audited: %d entries (%v)", len(denied), err)
+	}
+	res, err := restarted.RecordObservation(ctx, env.Actor(ketacare.RoleNurse), s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Cleared) != 1 || res.Cleared[0].ID != raised.Alerts[0].ID || len(res.Alerts) != 1 || res.Alerts[0].ID != raised.Alerts[0].ID {
+		t.Errorf("the alert raised before the restart: cleared %+v, outstanding %+v", res.Cleared, res.Alerts)
+	}
+	obs, err := restarted.Observations(ctx, env.Actor(ketacare.RoleNurse), s)
+	if err != nil || len(obs) != 2 {
+		t.Errorf("observations after the restart: %d (%v)", len(obs), err)
 	}
 }
