@@ -106,6 +106,26 @@ type AlertThresholds struct {
 	// EscalateAfterMinutes: an alert that needs acknowledgement and has not
 	// been acknowledged after this long is escalated.
 	EscalateAfterMinutes int `json:"escalateAfterMinutes"`
+	// DutyHours: a prescriber's duty ends by itself this long after it
+	// began, so that escalations do not go on to someone who left without
+	// going off duty.
+	DutyHours int `json:"dutyHours"`
+}
+
+// DefaultDutyHours is the shipped length of a duty, a long day's shift.
+// Protocol versions saved before duties ended by themselves use it.
+const DefaultDutyHours = 12
+
+// maxDutyHours bounds a duty: nobody is on duty for more than a day.
+const maxDutyHours = 24
+
+// WithDefaults fills the settings a protocol version saved before they
+// existed lacks with the shipped ones.
+func (p MonitoringProtocol) WithDefaults() MonitoringProtocol {
+	if p.Alerts.DutyHours == 0 {
+		p.Alerts.DutyHours = DefaultDutyHours
+	}
+	return p
 }
 
 // BPAlerts are the blood pressure rules (mmHg). A critical reading together
@@ -235,6 +255,7 @@ func defaultMonitoring() MonitoringProtocol {
 			Anxiety:              AnxietyAlerts{Warning: 7, Rise: 3, Critical: 9, CriticalSigns: []string{SignPanic}},
 			MOAAS:                MOAASAlerts{Critical: 2, SedationTier: TierInfo},
 			EscalateAfterMinutes: 5,
+			DutyHours:            DefaultDutyHours,
 		},
 		NEWS2: defaultNEWS2Chart(),
 	}
@@ -404,6 +425,9 @@ func (p MonitoringProtocol) validate() error {
 	}
 	if a.EscalateAfterMinutes <= 0 {
 		bad("alerts.escalateAfterMinutes: %d must be positive", a.EscalateAfterMinutes)
+	}
+	if a.DutyHours <= 0 || a.DutyHours > maxDutyHours {
+		bad("alerts.dutyHours: %d must be between 1 and %d", a.DutyHours, maxDutyHours)
 	}
 
 	errs = append(errs, p.NEWS2.validate())

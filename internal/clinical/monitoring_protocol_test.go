@@ -66,6 +66,8 @@ func TestMonitoringProtocolValidateRejects(t *testing.T) {
 		{"unknown emergency sign", func(p *MonitoringProtocol) { p.Alerts.BP.EmergencySigns = []string{"dizzy"} }, `unknown sign "dizzy"`},
 		{"unknown sedation tier", func(p *MonitoringProtocol) { p.Alerts.MOAAS.SedationTier = "loud" }, "sedationTier"},
 		{"no escalation time", func(p *MonitoringProtocol) { p.Alerts.EscalateAfterMinutes = 0 }, "escalateAfterMinutes"},
+		{"no duty length", func(p *MonitoringProtocol) { p.Alerts.DutyHours = 0 }, "alerts.dutyHours: 0 must be between 1 and 24"},
+		{"duty over a day", func(p *MonitoringProtocol) { p.Alerts.DutyHours = 25 }, "alerts.dutyHours: 25"},
 		{"band bounds out of order", func(p *MonitoringProtocol) { p.NEWS2.Pulse[1].UpTo = new(30.0) }, "news2.pulse: upper bounds must increase"},
 		{"last band closed", func(p *MonitoringProtocol) { p.NEWS2.TempC[4].UpTo = new(45.0) }, "news2.tempC: the last band"},
 		{"middle band open", func(p *MonitoringProtocol) { p.NEWS2.RespRate[2].UpTo = nil }, "news2.respRate: band 3"},
@@ -108,5 +110,23 @@ func TestDischargeProtocolValidateRejects(t *testing.T) {
 				t.Errorf("validate() = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A protocol version saved before duties ended by themselves reads the
+// shipped length; a version that sets one keeps it.
+func TestDutyHoursDefault(t *testing.T) {
+	old := defaultMonitoring()
+	old.Alerts.DutyHours = 0
+	if got := old.WithDefaults().Alerts.DutyHours; got != DefaultDutyHours {
+		t.Errorf("an older version's duty: %d hours, want %d", got, DefaultDutyHours)
+	}
+	set := defaultMonitoring()
+	set.Alerts.DutyHours = 8
+	if got := set.WithDefaults().Alerts.DutyHours; got != 8 {
+		t.Errorf("a version with 8 hours reads %d", got)
+	}
+	if err := set.validate(); err != nil {
+		t.Errorf("8 hours refused: %v", err)
 	}
 }

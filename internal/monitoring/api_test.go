@@ -1180,3 +1180,101 @@ func testFirstObservationAfterARestart(t *testing.T, opts apptest.Options) {
 		t.Errorf("observations after the restart: %d (%v)", len(obs), err)
 	}
 }
+
+// A duty ends by itself after the protocol's alerts.dutyHours: the next
+// background check takes the prescriber off duty, once, audited, and tells
+// the open boards; the prescriber may go on duty again. A protocol with
+// another length is followed.
+func TestDutyEndsByItself(t *testing.T) {
+	forEachDB(t, testDutyEndsByItself)
+}
+
+func testDutyEndsByItself(t *testing.T, opts apptest.Options) {
+	env, clock := startMonitoring(t, opts)
+	ctx := context.Background()
+	rx := env.Users[ketacare.RolePrescriber]
+	clinic := rx.ClinicIDs[0]
+	duty := fmt.Sprintf("/api/v1/clinics/%d/duty", clinic)
+	onDuty := func() []store.OnDuty {
+		var d struct {
+			OnDuty []store.OnDuty `json:"onDuty"`
+		}
+		env.As(ketacare.RoleNurse, "GET", duty, nil).JSON(t, &d)
+		return d.OnDuty
+	}
+	tick := func() int {
+		t.Helper()
+		res, err := env.App.Monitoring.TickCount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.DutiesEnded
+	}
+	goOnDuty := func() store.OnDuty {
+		t.Helper()
+		if r := env.As(ketacare.RolePrescriber, "PUT", duty, map[string]any{"onDuty": true}); r.Status != http.StatusOK {
+			t.Fatalf("going on duty: %d %s", r.Status, r.Body)
+		}
+		d := onDuty()
+		if len(d) != 1 || d[0].UserID != rx.ID {
+			t.Fatalf("on duty: %+v", d)
+		}
+		return d[0]
+	}
+
+	start := clock.Now()
+	d := goOnDuty()
+	if !d.Since.Equal(start) || !d.Until.Equal(start.Add(clinical.DefaultDutyHours*time.Hour)) {
+		t.Errorf("on duty since %v until %v, want %v for %d hours", d.Since, d.Until, start, clinical.DefaultDutyHours)
+	}
+	board := openStream(t, env.URL, fmt.Sprintf("/api/v1/clinics/%d/events", clinic), env.Tokens[ketacare.RoleNurse])
+	clock.Add(clinical.DefaultDutyHours*time.Hour - time.Minute)
+	if n := tick(); n != 0 || len(onDuty()) != 1 {
+		t.Fatalf("a minute before the end: %d ended, on duty %+v", n, onDuty())
+	}
+	clock.Add(time.Minute)
+	if n := tick(); n != 1 || len(onDuty()) != 0 {
+		t.Fatalf("at the end: %d ended, on duty %+v", n, onDuty())
+	}
+	if data := board.next(t, "duty.changed", 5*time.Second); !strings.Contains(data, fmt.Sprintf(`"userId":%d,"onDuty":false`, rx.ID)) {
+		t.Errorf("the board's event: %s", data)
+	}
+	if n := tick(); n != 0 {
+		t.Errorf("ended again: %d", n)
+	}
+	ended, err := env.DB.ListAudit(ctx, store.AuditFilter{Action: "duty.end"})
+	if err != nil || len(ended) != 1 || ended[0].UserID != 0 ||
+		!strings.Contains(ended[0].Detail, fmt.Sprintf("user %d", rx.ID)) || !strings.Contains(ended[0].Detail, "ended after 12 hours") {
+		t.Errorf("duty.end audited (%v): %+v", err, ended)
+	}
+	// Escalations now go to every prescriber, saying none was on duty.
+	p := readyPatient(t, env, "Ended", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 75, "anxiety": 2})
+	postObs(t, env, s, map[string]any{"pulse": 115})
+	clock.Add(5 * time.Minute)
+	tick()
+	var alerts []alertResp
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/alerts", s), nil).JSON(t, &alerts)
+	if len(alerts) != 1 || !strings.Contains(alerts[0].EscalatedTo, "no prescriber on duty") {
+		t.Errorf("escalated after the duty ended: %+v", alerts)
+	}
+
+	// The clinic's protocol sets eight-hour duties.
+	pv, err := env.DB.CurrentProtocol(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	np := pv.Protocol
+	np.Monitoring.Alerts.DutyHours = 8
+	if _, err := env.DB.SaveProtocol(ctx, env.Actor(ketacare.RoleAdmin), np, "Eight-hour duties"); err != nil {
+		t.Fatal(err)
+	}
+	d = goOnDuty()
+	if got := d.Until.Sub(d.Since); got != 8*time.Hour {
+		t.Errorf("a duty under the new protocol lasts %v", got)
+	}
+	clock.Add(8 * time.Hour)
+	if n := tick(); n != 1 || len(onDuty()) != 0 {
+		t.Errorf("after eight hours: %d ended, on duty %+v", n, onDuty())
+	}
+}

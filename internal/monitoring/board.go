@@ -70,7 +70,7 @@ func (s *Service) Board(ctx context.Context, a ketacare.Actor, clinicID int64) (
 			return err
 		}
 		b.Now, b.Protocol = tx.Now, pv.Version
-		if b.OnDuty, err = tx.ClinicOnDuty(ctx, clinicID); err != nil {
+		if b.OnDuty, err = tx.ClinicOnDuty(ctx, clinicID, pv.Protocol.Monitoring.Alerts.DutyHours); err != nil {
 			return err
 		}
 		if b.OnDuty == nil {

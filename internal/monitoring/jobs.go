@@ -55,13 +55,14 @@ func (s *Service) Run(ctx context.Context) {
 // TickResult counts what one Tick did.
 type TickResult struct {
 	Raised, Cleared, Escalated int
+	DutiesEnded                int
 }
 
 // Tick evaluates every live session at the current time (raising overdue
 // observation reminders and clearing alerts whose condition has gone with
-// time, such as NEWS2 readings leaving the window) and escalates every
-// alert not acknowledged within the protocol's minutes to the clinic's
-// prescribers. Several processes may tick at once: each change is made
+// time, such as NEWS2 readings leaving the window), ends the duties that
+// have lasted the protocol's hours, and escalates every alert not
+// acknowledged within the protocol's minutes to the clinic's prescribers. Several processes may tick at once: each change is made
 // once.
 func (s *Service) Tick(ctx context.Context) error {
 	_, err := s.TickCount(ctx)
@@ -95,6 +96,16 @@ func (s *Service) TickCount(ctx context.Context) (TickResult, error) {
 		res.Raised += r
 		res.Cleared += c
 	}
+	// Duties past the protocol's length end before this tick's
+	// escalations choose whom to send to.
+	ended, err := s.db.EndLongDuties(ctx, systemActor, pv.Protocol.Monitoring.Alerts.DutyHours)
+	if err != nil {
+		s.log.Error("monitoring: ending long duties", "err", err)
+	}
+	for _, d := range ended {
+		s.publish([]live.Event{s.event(EventDuty, d.ClinicID, 0, DutyEvent{ClinicID: d.ClinicID, UserID: d.UserID, OnDuty: false})})
+	}
+	res.DutiesEnded = len(ended)
 	n, err := s.escalate(ctx)
 	res.Escalated = n
 	return res, err

@@ -36,7 +36,7 @@ func (s *Server) webBoard(w http.ResponseWriter, r *http.Request) error {
 	p.Duty.CanStart = a.Role == ketacare.RolePrescriber
 	for _, d := range b.OnDuty {
 		self := d.UserID == a.UserID
-		p.OnDuty = append(p.OnDuty, web.DutyView{UserID: d.UserID, Name: d.Name, Since: d.Since, CanEnd: self || a.Role == ketacare.RoleAdmin})
+		p.OnDuty = append(p.OnDuty, web.DutyView{UserID: d.UserID, Name: d.Name, Since: d.Since, Until: d.Until, CanEnd: self || a.Role == ketacare.RoleAdmin})
 		if self {
 			p.Duty.CanStart = false
 		}

@@ -15,6 +15,7 @@ type OnDuty struct {
 	UserID int64     `json:"userId"`
 	Name   string    `json:"name"` // the email when the account has no name
 	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until"` // when the duty ends by itself (the protocol's alerts.dutyHours after Since)
 }
 
 // SetOnDuty puts a prescriber of the clinic on duty there, or takes them
@@ -68,9 +69,9 @@ func (db *DB) SetOnDuty(ctx context.Context, a ketacare.Actor, clinicID, userID 
 }
 
 // ClinicOnDuty lists the clinic's enabled prescribers on duty, longest on
-// duty first.
-func (tx *Tx) ClinicOnDuty(ctx context.Context, clinicID int64) ([]OnDuty, error) {
-	return queryList(ctx, tx, func(s interface{ Scan(...any) error }) (OnDuty, error) {
+// duty first; a duty lasts dutyHours.
+func (tx *Tx) ClinicOnDuty(ctx context.Context, clinicID int64, dutyHours int) ([]OnDuty, error) {
+	return queryList(ctx, tx, func(s scanner) (OnDuty, error) {
 		var d OnDuty
 		var email string
 		err := s.Scan(&d.UserID, &d.Name, &email, &d.Since)
@@ -78,6 +79,7 @@ func (tx *Tx) ClinicOnDuty(ctx context.Context, clinicID int64) ([]OnDuty, error
 			d.Name = email
 		}
 		d.Since = d.Since.UTC()
+		d.Until = d.Since.Add(time.Duration(dutyHours) * time.Hour)
 		return d, err
 	}, `SELECT u.id, u.name, u.email, c.on_duty_since FROM users u JOIN user_clinics c ON c.user_id = u.id
 		WHERE c.clinic_id = ? AND c.on_duty_since IS NOT NULL AND u.role = ? AND u.disabled = ?
@@ -93,12 +95,62 @@ func (db *DB) OnDutyIn(ctx context.Context, a ketacare.Actor, clinicID int64) ([
 	}
 	var out []OnDuty
 	err := db.View(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.ClinicOnDuty(ctx, clinicID)
+		pv, err := tx.CurrentProtocol(ctx)
+		if err != nil {
+			return err
+		}
+		out, err = tx.ClinicOnDuty(ctx, clinicID, pv.Protocol.Monitoring.Alerts.DutyHours)
 		return err
 	})
 	if out == nil {
 		out = []OnDuty{}
 	}
 	return out, err
+}
+
+// EndedDuty is a duty that ended by itself.
+type EndedDuty struct {
+	ClinicID, UserID int64
+	Since            time.Time
+}
+
+// EndLongDuties ends every duty begun dutyHours ago or longer (the
+// protocol's alerts.dutyHours), so that escalations do not go on to a
+// prescriber who left without going off duty. Each is audited as duty.end
+// by a (the monitoring job) and ended once, however many processes do this
+// at the same time.
+func (db *DB) EndLongDuties(ctx context.Context, a ketacare.Actor, dutyHours int) ([]EndedDuty, error) {
+	var ended []EndedDuty
+	err := db.Update(ctx, func(tx *Tx) error {
+		ended = nil
+		cutoff := tx.Now.Add(-time.Duration(dutyHours) * time.Hour)
+		due, err := queryList(ctx, tx, func(s scanner) (d EndedDuty, err error) {
+			err = s.Scan(&d.ClinicID, &d.UserID, &d.Since)
+			d.Since = d.Since.UTC()
+			return d, err
+		}, "SELECT clinic_id, user_id, on_duty_since FROM user_clinics WHERE on_duty_since <= ? ORDER BY clinic_id, user_id", cutoff)
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			res, err := tx.exec(ctx, "UPDATE user_clinics SET on_duty_since = NULL WHERE clinic_id = ? AND user_id = ? AND on_duty_since <= ?",
+				d.ClinicID, d.UserID, cutoff)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.Audit(ctx, Event{Actor: a, Action: "duty.end", ClinicID: d.ClinicID,
+				Detail: fmt.Sprintf("user %d: on duty since %s, ended after %d hours", d.UserID, d.Since.Format(time.RFC3339), dutyHours)}); err != nil {
+				return err
+			}
+			ended = append(ended, d)
+		}
+		return nil
+	})
+	return ended, err
 }

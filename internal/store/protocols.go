@@ -95,6 +95,7 @@ func scanProtocol(s interface{ Scan(...any) error }) (ProtocolVersion, error) {
 		return v, fmt.Errorf("protocol version %d: %w", v.Version, err)
 	}
 	v.Protocol.Reports = v.Protocol.Reports.WithDefaults() // versions saved before these settings existed
+	v.Protocol.Monitoring = v.Protocol.Monitoring.WithDefaults()
 	return v, nil
 }
 

@@ -103,6 +103,7 @@ type DutyView struct {
 	UserID int64
 	Name   string
 	Since  time.Time
+	Until  time.Time // when the duty ends by itself
 	// CanEnd: the viewer may take them off duty (themself, or anyone for
 	// an administrator).
 	CanEnd bool
