@@ -1277,4 +1277,16 @@ func testDutyEndsByItself(t *testing.T, opts apptest.Options) {
 	if n := tick(); n != 1 || len(onDuty()) != 0 {
 		t.Errorf("after eight hours: %d ended, on duty %+v", n, onDuty())
 	}
+	// Going on duty again when the last duty has run its hours but the
+	// background check has not yet ended it starts a new duty, which the
+	// check then leaves alone.
+	goOnDuty()
+	clock.Add(8 * time.Hour)
+	d = goOnDuty()
+	if !d.Since.Equal(clock.Now()) {
+		t.Errorf("a new duty over one that had run its hours: since %v, want %v", d.Since, clock.Now())
+	}
+	if n := tick(); n != 0 || len(onDuty()) != 1 {
+		t.Errorf("the new duty: %d ended, on duty %+v", n, onDuty())
+	}
 }

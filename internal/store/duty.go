@@ -51,11 +51,18 @@ func (db *DB) SetOnDuty(ctx context.Context, a ketacare.Actor, clinicID, userID 
 		if on && (role != ketacare.RolePrescriber || disabled) {
 			return ketacare.Errorf(ketacare.ECONFLICT, "Only an enabled prescriber can be on duty.")
 		}
-		q := "UPDATE user_clinics SET on_duty_since = ? WHERE user_id = ? AND clinic_id = ? AND on_duty_since IS NULL"
-		args := []any{tx.Now, userID, clinicID}
+		// A duty that has run its hours, not yet ended by the background
+		// check, gives way to the new one.
+		pv, err := tx.CurrentProtocol(ctx)
+		if err != nil {
+			return err
+		}
+		expired := tx.Now.Add(-time.Duration(pv.Protocol.Monitoring.Alerts.DutyHours) * time.Hour)
+		q := "UPDATE user_clinics SET on_duty_since = ? WHERE user_id = ? AND clinic_id = ? AND (on_duty_since IS NULL OR on_duty_since <= ?)"
+		args := []any{tx.Now, userID, clinicID, expired}
 		if !on {
 			q = "UPDATE user_clinics SET on_duty_since = NULL WHERE user_id = ? AND clinic_id = ? AND on_duty_since IS NOT NULL"
-			args = args[1:]
+			args = args[1:3]
 		}
 		res, err := tx.exec(ctx, q, args...)
 		if err != nil {
