@@ -144,15 +144,15 @@ func TestLoadInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, &out)
 	}
-	var measured, warm, failed, alerts, acked, ackFailed int
+	var measured, warm, failed, alerts, acked, ackFailed, queued int
 	for _, line := range strings.Split(out.String(), "\n") {
 		fmt.Sscanf(line, "observations: %d stored (201) in the measurement, %d in the warm-up, %d failed", &measured, &warm, &failed)
 		fmt.Sscanf(line, "alert to board (POST sent to event read): %d alerts", &alerts)
-		fmt.Sscanf(line, "alerts acknowledged from the board: %d, %d failed", &acked, &ackFailed)
+		fmt.Sscanf(line, "alerts acknowledged from the board: %d, %d failed, %d still queued", &acked, &ackFailed, &queued)
 	}
 	// 4 sessions at 10 a second: about 40 observations measured, 20 in
 	// the warm-up; every second one raises an alert.
-	if measured < 20 || warm < 10 || failed != 0 || alerts < 5 || acked < alerts || ackFailed != 0 {
+	if measured < 20 || warm < 10 || failed != 0 || alerts < 5 || acked < alerts || ackFailed != 0 || queued != 0 {
 		t.Errorf("measured %d, warm-up %d, failed %d, alerts %d, acknowledged %d (%d failed):\n%s",
 			measured, warm, failed, alerts, acked, ackFailed, &out)
 	}
