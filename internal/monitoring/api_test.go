@@ -670,14 +670,7 @@ func testAnotherClinicsSessionIsNotFound(t *testing.T, opts apptest.Options) {
 	p := readyPatient(t, env, "Private", "", clinical.RouteIV, "ketamine", 35)
 	s := openDosed(t, env, p, nil)
 	o := postObs(t, env, s, map[string]any{"pulse": 135})
-	other, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "West clinic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: "west@test.example", Role: ketacare.RoleNurse, ClinicIDs: []int64{other.ID}, PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := otherClinicsNurse(t, env, "West clinic", "west@test.example")
 	tok := env.NewToken(u)
 	clinic := env.Users[ketacare.RoleNurse].ClinicIDs[0]
 	for _, c := range []struct {
@@ -1148,14 +1141,7 @@ func testFirstObservationAfterARestart(t *testing.T, opts apptest.Options) {
 	if len(raised.Alerts) != 1 {
 		t.Fatalf("alerts before the restart: %+v", raised.Alerts)
 	}
-	other, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), "North clinic")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: "north@test.example", Role: ketacare.RoleNurse, ClinicIDs: []int64{other.ID}, PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := otherClinicsNurse(t, env, "North clinic", "north@test.example")
 	stranger := ketacare.Actor{UserID: u.ID, Email: u.Email, Role: u.Role, ClinicIDs: u.ClinicIDs, ClientAddr: "127.0.0.1"}
 
 	restarted := monitoring.New(env.DB, live.NewBroker(nil), monitoring.Config{})
@@ -1289,4 +1275,19 @@ func testDutyEndsByItself(t *testing.T, opts apptest.Options) {
 	if n := tick(); n != 0 || len(onDuty()) != 1 {
 		t.Errorf("the new duty: %d ended, on duty %+v", n, onDuty())
 	}
+}
+
+// otherClinicsNurse adds a clinic and a nurse who works in it alone.
+func otherClinicsNurse(t *testing.T, env *apptest.Env, clinic, email string) ketacare.User {
+	t.Helper()
+	ctx := context.Background()
+	c, err := env.DB.CreateClinic(ctx, env.Actor(ketacare.RoleAdmin), clinic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := env.DB.CreateUser(ctx, env.Actor(ketacare.RoleAdmin), store.NewUser{Email: email, Role: ketacare.RoleNurse, ClinicIDs: []int64{c.ID}, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

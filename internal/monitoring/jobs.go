@@ -62,8 +62,8 @@ type TickResult struct {
 // observation reminders and clearing alerts whose condition has gone with
 // time, such as NEWS2 readings leaving the window), ends the duties that
 // have lasted the protocol's hours, and escalates every alert not
-// acknowledged within the protocol's minutes to the clinic's prescribers. Several processes may tick at once: each change is made
-// once.
+// acknowledged within the protocol's minutes to the clinic's prescribers.
+// Several processes may tick at once: each change is made once.
 func (s *Service) Tick(ctx context.Context) error {
 	_, err := s.TickCount(ctx)
 	return err

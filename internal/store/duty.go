@@ -145,11 +145,12 @@ func (db *DB) EndLongDuties(ctx context.Context, a ketacare.Actor, dutyHours int
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err != nil {
-					return err
-				}
-				continue
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue // ended, or begun again, meanwhile
 			}
 			if err := tx.Audit(ctx, Event{Actor: a, Action: "duty.end", ClinicID: d.ClinicID,
 				Detail: fmt.Sprintf("user %d: on duty since %s, ended after %d hours", d.UserID, d.Since.Format(time.RFC3339), dutyHours)}); err != nil {
