@@ -85,6 +85,7 @@ type options struct {
 	cpuProfile string
 	memProfile string
 	trace      string
+	timeline   time.Duration
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.StringVar(&o.trace, "trace", "", "write an execution trace of one second in the middle of the load to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a profile of the memory allocated during the run to this file")
+	fs.DurationVar(&o.timeline, "timeline", 0, "also print the throughput and the alert latency of each interval of this length (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -320,6 +322,8 @@ type stats struct {
 	// from the answer to that POST to the board (negative when the board
 	// had it first)
 	afterAnswer []time.Duration
+	// alertSent is when each alert of alert was sent, for the timeline.
+	alertSent []time.Time
 }
 
 // alertTiming follows one alert-raising POST: when it was sent, when its
@@ -360,6 +364,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 		st.mu.Lock()
 		st.alert = append(st.alert, t.onBoard.Sub(t.sent))
+		st.alertSent = append(st.alertSent, t.sent)
 		st.afterAnswer = append(st.afterAnswer, t.onBoard.Sub(t.answered))
 		st.mu.Unlock()
 	}
@@ -457,6 +462,10 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	// total counts every observation stored, measured the ones of the
 	// measurement.
 	var total, measured, warm, failed atomic.Int64
+	var perInterval []atomic.Int64 // observations stored, by interval of the timeline
+	if o.timeline > 0 {
+		perInterval = make([]atomic.Int64, int((o.duration+o.timeline-1)/o.timeline))
+	}
 	var firstErr atomic.Value
 	runCtx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -599,6 +608,11 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				}
 				local = append(local, time.Since(t0))
 				measured.Add(1)
+				if o.timeline > 0 {
+					if i := int(t0.Sub(measureFrom) / o.timeline); i < len(perInterval) {
+						perInterval[i].Add(1)
+					}
+				}
 			}
 		}(i, sid)
 	}
@@ -640,6 +654,9 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 	close(acks)
 	ackersDone.Wait()
 
+	if o.timeline > 0 {
+		printTimeline(out, o.timeline, measureFrom, perInterval, st.alertSent, st.alert)
+	}
 	slices.Sort(st.post)
 	slices.Sort(st.warm)
 	slices.Sort(st.alert)
@@ -695,6 +712,27 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 		}
 	}
 	return nil
+}
+
+// printTimeline prints, for each interval of the measurement, the
+// observations stored per second and the latency of the alerts sent in it:
+// a tail that grows through a run and one made of a few stalls look alike
+// in the run's percentiles.
+func printTimeline(out io.Writer, step time.Duration, from time.Time, observations []atomic.Int64, sent []time.Time, latency []time.Duration) {
+	alerts := make([][]time.Duration, len(observations))
+	for k, t := range sent {
+		if i := int(t.Sub(from) / step); i >= 0 && i < len(alerts) {
+			alerts[i] = append(alerts[i], latency[k])
+		}
+	}
+	fmt.Fprintf(out, "timeline (every %v from the start of the measurement):\n", step)
+	for i := range observations {
+		a := alerts[i]
+		slices.Sort(a)
+		fmt.Fprintf(out, "  %6v  %6.0f observations/s  %5d alerts: p50 %v, p99 %v, max %v\n", step*time.Duration(i),
+			float64(observations[i].Load())/step.Seconds(), len(a), percentile(a, 0.5).Round(100*time.Microsecond),
+			percentile(a, 0.99).Round(100*time.Microsecond), percentile(a, 1).Round(100*time.Microsecond))
+	}
 }
 
 // traceFor writes an execution trace of this process for d to path.

@@ -140,15 +140,24 @@ func TestLoadInProcess(t *testing.T) {
 		t.Skip("starts a server")
 	}
 	var out bytes.Buffer
-	err := run(t.Context(), []string{"-sessions", "4", "-warmup", "500ms", "-duration", "1s", "-rate", "10", "-alert-every", "2"}, &out)
+	err := run(t.Context(), []string{"-sessions", "4", "-warmup", "500ms", "-duration", "1s", "-rate", "10", "-alert-every", "2", "-timeline", "500ms", "-idempotency-key"}, &out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, &out)
 	}
 	var measured, warm, failed, alerts, acked, ackFailed, queued int
+	var timeline []float64 // observations per second in each half second
 	for _, line := range strings.Split(out.String(), "\n") {
 		fmt.Sscanf(line, "observations: %d stored (201) in the measurement, %d in the warm-up, %d failed", &measured, &warm, &failed)
 		fmt.Sscanf(line, "alert to board (POST sent to event read): %d alerts", &alerts)
 		fmt.Sscanf(line, "alerts acknowledged from the board: %d, %d failed, %d still queued", &acked, &ackFailed, &queued)
+		var at string
+		var rate float64
+		if n, _ := fmt.Sscanf(line, "%s %f observations/s", &at, &rate); n == 2 && strings.HasPrefix(line, "  ") {
+			timeline = append(timeline, rate)
+		}
+	}
+	if len(timeline) != 2 || timeline[0] < 20 || timeline[1] < 20 {
+		t.Errorf("timeline of two half seconds at about 40 observations/s: %v\n%s", timeline, &out)
 	}
 	// 4 sessions at 10 a second: about 40 observations measured, 20 in
 	// the warm-up; every second one raises an alert.

@@ -405,16 +405,45 @@ func testObservationValidationAndIdempotency(t *testing.T, opts apptest.Options)
 	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"pulse": 81}, "Idempotency-Key", "obs-1"); r.Status != http.StatusUnprocessableEntity {
 		t.Errorf("same key, other body: %d", r.Status)
 	}
-	var list []map[string]any
-	env.As(ketacare.RoleNurse, "GET", path, nil).JSON(t, &list)
-	n := 0
-	for _, o := range list {
-		if o["pulse"] == 80.0 {
-			n++
+	// A refused observation leaves its key free for the corrected one.
+	implausible := map[string]any{"systolic": 321, "diastolic": 80}
+	if r := env.As(ketacare.RoleNurse, "POST", path, implausible, "Idempotency-Key", "obs-2"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("implausible with a key: %d %s", r.Status, r.Body)
+	}
+	implausible["confirmed"] = true
+	if r := env.As(ketacare.RoleNurse, "POST", path, implausible, "Idempotency-Key", "obs-2"); r.Status != http.StatusCreated {
+		t.Errorf("confirmed with the refused one's key: %d %s", r.Status, r.Body)
+	}
+
+	// The same request sent many times at once is stored once; every copy
+	// is answered with the first answer or told to retry.
+	var wg sync.WaitGroup
+	statuses := make([]int, 12)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = env.As(ketacare.RoleNurse, "POST", path, map[string]any{"pulse": 82}, "Idempotency-Key", "obs-3").Status
+		}()
+	}
+	wg.Wait()
+	for _, st := range statuses {
+		if st != http.StatusCreated && st != http.StatusConflict {
+			t.Errorf("concurrent copies answered %v", statuses)
+			break
 		}
 	}
-	if n != 1 {
-		t.Errorf("retried observation stored %d times", n)
+
+	var list []map[string]any
+	env.As(ketacare.RoleNurse, "GET", path, nil).JSON(t, &list)
+	count := map[float64]int{}
+	for _, o := range list {
+		if p, ok := o["pulse"].(float64); ok {
+			count[p]++
+		}
+	}
+	if count[80] != 1 || count[82] != 1 {
+		t.Errorf("stored %d observations with pulse 80 (retried) and %d with pulse 82 (sent at once), want 1 each", count[80], count[82])
 	}
 }
 

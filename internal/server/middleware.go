@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -414,7 +415,9 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 
 // idempotent runs a create handler once per Idempotency-Key: a retry with
 // the same key and body gets the first response and creates nothing; the
-// same key with another body is refused with 422.
+// same key with another body is refused with 422. The key is claimed by
+// the handler's first write transaction, together with what it writes
+// (store.WithIdempotencyKey), and the response is recorded after it.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFunc) error {
 	a := mustActor(r)
 	key := r.Header.Get("Idempotency-Key")
@@ -426,12 +429,13 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFun
 		return ketacare.Errorf(ketacare.EINVALID, "The request body is too large.")
 	}
 	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
-	hash := hex.EncodeToString(sum[:])
-	stored, err := s.db.BeginIdempotent(r.Context(), a.UserID, key, hash)
-	if err != nil {
-		return err
-	}
-	if stored != nil {
+	ctx, claim := store.WithIdempotencyKey(r.Context(), a.UserID, key, hex.EncodeToString(sum[:]))
+	r2 := r.WithContext(ctx)
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	buf := &bufferedWriter{header: w.Header()}
+	herr := h(buf, r2)
+	if replay := (*store.Replayed)(nil); errors.As(herr, &replay) {
+		stored := replay.Response
 		w.Header().Set("Content-Type", stored.ContentType)
 		if stored.Location != "" {
 			w.Header().Set("Location", stored.Location)
@@ -441,19 +445,22 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFun
 		_, err := io.WriteString(w, stored.Body)
 		return err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	buf := &bufferedWriter{header: w.Header()}
-	herr := h(buf, r)
 	status := buf.status
 	if herr != nil {
 		status = 500 // frees the key; the error is rendered by the caller
 	}
-	// The change is committed; if recording the response fails, a retry
-	// would repeat it, so say so rather than pretend.
-	if err := s.db.FinishIdempotent(context.WithoutCancel(r.Context()), a.UserID, key,
-		store.StoredResponse{Status: status, ContentType: w.Header().Get("Content-Type"), Location: w.Header().Get("Location"), Body: buf.body.String()}); err != nil {
-		s.log.Error("recording idempotent response", "request_id", requestID(r), "err", err)
-	}
+	// The response is recorded after the work is committed, without
+	// holding the answer back. If recording fails, a retry is told that
+	// the request is in progress (after ten minutes, that its answer was
+	// lost) rather than repeating the work.
+	done := s.db.FinishIdempotent(context.WithoutCancel(r.Context()), claim,
+		store.StoredResponse{Status: status, ContentType: w.Header().Get("Content-Type"), Location: w.Header().Get("Location"), Body: buf.body.String()})
+	rid := requestID(r)
+	go func() {
+		if err := <-done; err != nil {
+			s.log.Error("recording idempotent response", "request_id", rid, "err", err)
+		}
+	}()
 	if herr != nil {
 		return herr
 	}

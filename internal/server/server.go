@@ -108,7 +108,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Routes returns the route table (for tests and documentation).
 func (s *Server) Routes() []Route { return s.routes }
 
-// Housekeeping removes expired sessions until ctx ends.
+// Housekeeping removes expired sessions, and idempotency keys older than a
+// day with their responses, until ctx ends.
 func (s *Server) Housekeeping(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -119,6 +120,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 		case <-t.C:
 			if err := s.db.DeleteExpiredSessions(ctx, s.cfg.SessionIdle, s.cfg.SessionMax); err != nil && ctx.Err() == nil {
 				s.log.Error("removing expired sessions", "err", err)
+			}
+			if err := s.db.DeleteOldIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("removing old idempotency keys", "err", err)
 			}
 		}
 	}

@@ -142,8 +142,17 @@ type Tx struct {
 }
 
 // Update runs fn in a read-write transaction and commits when fn returns nil.
+// When ctx carries an Idempotency-Key (WithIdempotencyKey), the key is
+// claimed in the same transaction, before fn.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	c := claimFrom(ctx)
+	if c == nil {
+		return db.run(ctx, db.write, false, fn)
+	}
+	fn, settle := c.guard(fn)
+	err := db.run(ctx, db.write, false, fn)
+	settle(err)
+	return err
 }
 
 // View runs fn in a read-only transaction. It must not be used for reads of

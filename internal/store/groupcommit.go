@@ -75,6 +75,9 @@ const (
 // batch is run again), so it must not have effects outside the database
 // before it returns, and must start afresh each time; effects that depend
 // on the commit belong after UpdateGrouped returns nil.
+//
+// When ctx carries an Idempotency-Key (WithIdempotencyKey), the key is
+// claimed in the same transaction, before fn.
 func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 	if db.Dialect != SQLite {
 		return db.Update(ctx, func(tx *Tx) error { return runGrouped(fn, tx) })
@@ -82,6 +85,20 @@ func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	settle := func(error) {}
+	if c := claimFrom(ctx); c != nil {
+		fn, settle = c.guard(fn)
+	}
+	err := <-db.enqueueGrouped(ctx, fn, true)
+	settle(err)
+	return err
+}
+
+// enqueueGrouped queues fn for the next group-commit batch, after every
+// transaction queued before it, and returns the channel of its outcome.
+// When no batch is running, a caller that waits leads this one itself (and
+// returns once it is committed); one that does not starts a leader.
+func (db *DB) enqueueGrouped(ctx context.Context, fn func(*Tx) error, wait bool) <-chan error {
 	g := db.groupCommitter()
 	req := &groupReq{at: time.Now(), ctx: ctx, fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
@@ -91,10 +108,13 @@ func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 		g.leading = true
 	}
 	g.mu.Unlock()
-	if lead {
+	switch {
+	case lead && wait:
 		db.leadGroups(g)
+	case lead:
+		go db.leadGroups(g)
 	}
-	return <-req.done
+	return req.done
 }
 
 var groupCommitters sync.Map // *DB -> *groupCommit

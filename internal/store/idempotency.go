@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/ketacare/ketacare"
 )
@@ -17,55 +19,181 @@ type StoredResponse struct {
 	Body        string
 }
 
-// BeginIdempotent claims an idempotency key for a user. It returns the
-// stored response when the key was used before with the same request, an
-// EUNPROCESSABLE error when it was used with a different one, and an
-// ECONFLICT error while the first request is still running. When it
-// returns (nil, nil) the caller owns the key and must call
-// FinishIdempotent.
-//
-// Both run as grouped transactions (UpdateGrouped): a client that sends a
-// key with every observation would otherwise cost the single SQLite writer
-// two disk flushes of its own per request.
-func (db *DB) BeginIdempotent(ctx context.Context, userID int64, key, requestHash string) (*StoredResponse, error) {
-	var stored *StoredResponse
-	err := db.UpdateGrouped(ctx, func(tx *Tx) error {
-		stored = nil
-		var hash string
-		var r StoredResponse
-		err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key).
-			Scan(&hash, &r.Status, &r.ContentType, &r.Location, &r.Body)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err := tx.exec(ctx, "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
-				userID, key, requestHash, tx.Now)
-			if isUniqueViolation(err) {
-				return ketacare.Errorf(ketacare.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
-			}
-			return err
-		case err != nil:
-			return err
-		case hash != requestHash:
-			return ketacare.Errorf(ketacare.EUNPROCESSABLE, "This Idempotency-Key was used with a different request.")
-		case r.Status == 0:
-			return ketacare.Errorf(ketacare.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
-		}
-		stored = &r
-		return nil
-	})
-	return stored, err
+// Replayed is the error a write transaction returns when its request's
+// Idempotency-Key was used before with the same request: the request must
+// not run again, and Response is what the first one answered.
+type Replayed struct{ Response StoredResponse }
+
+func (*Replayed) Error() string { return "this request was made before with the same Idempotency-Key" }
+
+// IdempotencyKeep is how long a key and its response are kept: a client
+// retries within minutes, and a response holds patient data that the key
+// table should not keep for longer than that needs.
+const IdempotencyKeep = 24 * time.Hour
+
+// lostAfter is how long a key may stay claimed without a response before a
+// retry is told that the first request's answer was lost (the service
+// stopped between committing the work and recording its answer) rather
+// than that it is still running.
+const lostAfter = 10 * time.Minute
+
+// Claim is an Idempotency-Key carried by a request's context (see
+// WithIdempotencyKey). The request's first write transaction claims the key
+// in the same transaction as its work, so that the key and the work it
+// guards are committed together: a retry finds either both or neither.
+// When the key was used before, that transaction, and every later one of
+// the request, fails without running: with *Replayed for the same request,
+// EUNPROCESSABLE for another one, ECONFLICT while the first is running.
+type Claim struct {
+	userID    int64
+	key, hash string
+
+	mu      sync.Mutex
+	taken   bool  // the key's row is committed by one of the request's transactions
+	refusal error // the key was found used: every write transaction fails with this
 }
 
-// FinishIdempotent stores the response of a successful request, or frees
-// the key when the request failed so that it can be retried.
-func (db *DB) FinishIdempotent(ctx context.Context, userID int64, key string, r StoredResponse) error {
-	return db.UpdateGrouped(ctx, func(tx *Tx) error {
-		if r.Status >= 300 {
-			_, err := tx.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", userID, key)
+type claimKey struct{}
+
+// WithIdempotencyKey returns a context whose write transactions (Update and
+// UpdateGrouped) claim key for the user, with the request's hash.
+func WithIdempotencyKey(ctx context.Context, userID int64, key, requestHash string) (context.Context, *Claim) {
+	c := &Claim{userID: userID, key: key, hash: requestHash}
+	return context.WithValue(ctx, claimKey{}, c), c
+}
+
+func claimFrom(ctx context.Context) *Claim {
+	c, _ := ctx.Value(claimKey{}).(*Claim)
+	return c
+}
+
+// Taken reports whether a committed transaction of the request holds the
+// key.
+func (c *Claim) Taken() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.taken
+}
+
+// guard wraps a write transaction's function so that it claims the key
+// first, unless an earlier transaction of the request did. The claim runs
+// again whenever fn does (a group-commit batch may run twice), and takes
+// effect only through settle, after the transaction's outcome is known.
+func (c *Claim) guard(fn func(*Tx) error) (wrapped func(*Tx) error, settle func(error)) {
+	c.mu.Lock()
+	taken, refusal := c.taken, c.refusal
+	c.mu.Unlock()
+	if refusal != nil {
+		return func(*Tx) error { return refusal }, func(error) {}
+	}
+	if taken {
+		return fn, func(error) {}
+	}
+	var refused error // the claim's own refusal in the last run
+	wrapped = func(tx *Tx) error {
+		refused = nil
+		if err := c.claimIn(tx); err != nil {
+			refused = err
 			return err
 		}
-		_, err := tx.exec(ctx, "UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?",
-			r.Status, r.ContentType, r.Location, r.Body, userID, key)
+		return fn(tx)
+	}
+	settle = func(err error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch {
+		case err == nil:
+			c.taken = true
+		case refused != nil && errors.Is(err, refused):
+			c.refusal = refused
+		}
+	}
+	return wrapped, settle
+}
+
+// claimIn looks the key up and, when it is new, inserts it as in progress
+// (status 0) in tx.
+func (c *Claim) claimIn(tx *Tx) error {
+	ctx := context.Background()
+	var hash string
+	var createdAt time.Time
+	var r StoredResponse
+	err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body, created_at FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", c.userID, c.key).
+		Scan(&hash, &r.Status, &r.ContentType, &r.Location, &r.Body, &createdAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err := tx.exec(ctx, "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
+			c.userID, c.key, c.hash, tx.Now)
+		if isUniqueViolation(err) {
+			return inProgress()
+		}
+		return err
+	case err != nil:
+		return err
+	case hash != c.hash:
+		return ketacare.Errorf(ketacare.EUNPROCESSABLE, "This Idempotency-Key was used with a different request.")
+	case r.Status == 0 && tx.Now.Sub(createdAt) > lostAfter:
+		return ketacare.Errorf(ketacare.ECONFLICT, "The first request with this Idempotency-Key may have been carried out, but its answer was not recorded. Check before sending it again with a new key.")
+	case r.Status == 0:
+		return inProgress()
+	}
+	return &Replayed{Response: r}
+}
+
+func inProgress() error {
+	return ketacare.Errorf(ketacare.ECONFLICT, "A request with this Idempotency-Key is in progress; retry shortly.")
+}
+
+// FinishIdempotent records the response of a request made with claim: for
+// a success, so that retries get it; for a failure, the key is freed so
+// that the request can be retried. It returns once the record is queued
+// behind every transaction begun before it, and the channel gives the
+// outcome of its commit: on SQLite a retry sent after the response is read
+// always finds the record, so the response need not wait for the commit.
+// On PostgreSQL it has committed when it returns.
+func (db *DB) FinishIdempotent(ctx context.Context, c *Claim, r StoredResponse) <-chan error {
+	ctx = context.WithValue(ctx, claimKey{}, (*Claim)(nil)) // the record is not a transaction to claim the key in
+	var fn func(tx *Tx) error
+	switch taken := c.Taken(); {
+	case taken && r.Status >= 300:
+		fn = func(tx *Tx) error {
+			_, err := tx.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", c.userID, c.key)
+			return err
+		}
+	case taken:
+		fn = func(tx *Tx) error {
+			_, err := tx.exec(ctx, "UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?",
+				r.Status, r.ContentType, r.Location, r.Body, c.userID, c.key)
+			return err
+		}
+	case r.Status < 300:
+		// The request changed nothing in the database, so nothing claimed
+		// the key; a request that did claim it meanwhile keeps it.
+		fn = func(tx *Tx) error {
+			_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, content_type, location, body, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, idem_key) DO NOTHING`,
+				c.userID, c.key, c.hash, r.Status, r.ContentType, r.Location, r.Body, tx.Now)
+			return err
+		}
+	default:
+		// A failure that claimed nothing: the key may be another request's.
+		done := make(chan error, 1)
+		done <- nil
+		return done
+	}
+	if db.Dialect != SQLite {
+		done := make(chan error, 1)
+		done <- db.Update(ctx, fn)
+		return done
+	}
+	return db.enqueueGrouped(ctx, fn, false)
+}
+
+// DeleteOldIdempotencyKeys forgets keys, and the responses kept for them,
+// older than IdempotencyKeep.
+func (db *DB) DeleteOldIdempotencyKeys(ctx context.Context) error {
+	return db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "DELETE FROM idempotency_keys WHERE created_at < ?", tx.Now.Add(-IdempotencyKeep))
 		return err
 	})
 }

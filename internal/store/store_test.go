@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -395,63 +396,135 @@ func TestProtocolVersions(t *testing.T) {
 	})
 }
 
+// keyedRequest is a request made with an Idempotency-Key: the context its
+// write transactions run under, and its claim of the key.
+type keyedRequest struct {
+	ctx   context.Context
+	claim *store.Claim
+}
+
+func keyed(user int64, key, hash string) keyedRequest {
+	ctx, c := store.WithIdempotencyKey(context.Background(), user, key, hash)
+	return keyedRequest{ctx, c}
+}
+
 func TestIdempotencyKeys(t *testing.T) {
-	each(t, func(t *testing.T, db *store.DB, _ *clock) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
 		ctx := context.Background()
-		stored, err := db.BeginIdempotent(ctx, 1, "k", "h1")
-		if err != nil || stored != nil {
-			t.Fatalf("first use: %v %v", stored, err)
+		runs := 0
+		work := func(*store.Tx) error { runs++; return nil }
+		finish := func(r keyedRequest, resp store.StoredResponse) {
+			t.Helper()
+			if err := <-db.FinishIdempotent(ctx, r.claim, resp); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if _, err := db.BeginIdempotent(ctx, 1, "k", "h1"); ketacare.ErrorCode(err) != ketacare.ECONFLICT {
-			t.Fatalf("while in progress: %v", err)
+		created := store.StoredResponse{Status: 201, ContentType: "application/json", Location: "/x/1", Body: `{"id":1}`}
+
+		first := keyed(1, "k", "h1")
+		if err := db.UpdateGrouped(first.ctx, work); err != nil || runs != 1 || !first.claim.Taken() {
+			t.Fatalf("first use: %v, %d runs", err, runs)
 		}
-		if err := db.FinishIdempotent(ctx, 1, "k", store.StoredResponse{Status: 201, ContentType: "application/json", Body: `{"id":1}`}); err != nil {
-			t.Fatal(err)
+		// The request's later transactions run without claiming again.
+		if err := db.Update(first.ctx, work); err != nil || runs != 2 {
+			t.Fatalf("the first request's second transaction: %v", err)
 		}
-		stored, err = db.BeginIdempotent(ctx, 1, "k", "h1")
-		if err != nil || stored == nil || stored.Body != `{"id":1}` || stored.Status != 201 {
-			t.Fatalf("replay: %+v %v", stored, err)
+		during := keyed(1, "k", "h1")
+		if err := db.UpdateGrouped(during.ctx, work); ketacare.ErrorCode(err) != ketacare.ECONFLICT || runs != 2 {
+			t.Fatalf("while in progress: %v, %d runs", err, runs)
 		}
-		if _, err := db.BeginIdempotent(ctx, 1, "k", "h2"); ketacare.ErrorCode(err) != ketacare.EUNPROCESSABLE {
+		// Every later write of a refused request is refused too.
+		if err := db.Update(during.ctx, work); ketacare.ErrorCode(err) != ketacare.ECONFLICT || runs != 2 {
+			t.Fatalf("the refused request's next transaction: %v", err)
+		}
+		// Its failure does not free the key that another request holds.
+		finish(during, store.StoredResponse{Status: 500})
+		finish(first, created)
+
+		retry := keyed(1, "k", "h1")
+		var replay *store.Replayed
+		if err := db.UpdateGrouped(retry.ctx, work); !errors.As(err, &replay) || replay.Response != created || runs != 2 {
+			t.Fatalf("replay: %v, %d runs", err, runs)
+		}
+		if err := db.UpdateGrouped(keyed(1, "k", "h2").ctx, work); ketacare.ErrorCode(err) != ketacare.EUNPROCESSABLE || runs != 2 {
 			t.Fatalf("other body: %v", err)
 		}
-		if s, err := db.BeginIdempotent(ctx, 2, "k", "h2"); err != nil || s != nil {
-			t.Fatalf("another user's key space: %v %v", s, err)
+
+		other := keyed(2, "k", "h2")
+		if err := db.Update(other.ctx, work); err != nil || runs != 3 {
+			t.Fatalf("another user's key space: %v", err)
 		}
-		_ = db.FinishIdempotent(ctx, 2, "k", store.StoredResponse{Status: 500})
-		if s, err := db.BeginIdempotent(ctx, 2, "k", "h3"); err != nil || s != nil {
-			t.Fatalf("a failed request frees its key: %v %v", s, err)
+		finish(other, store.StoredResponse{Status: 500})
+		if err := db.Update(keyed(2, "k", "h3").ctx, work); err != nil || runs != 4 {
+			t.Fatalf("a failed request frees its key: %v", err)
+		}
+
+		// The claim is committed with the work or not at all.
+		failing := keyed(3, "f", "h")
+		if err := db.UpdateGrouped(failing.ctx, func(*store.Tx) error { return errors.New("refused") }); err == nil || failing.claim.Taken() {
+			t.Fatalf("failing work: %v", err)
+		}
+		if err := db.UpdateGrouped(keyed(3, "f", "h").ctx, work); err != nil {
+			t.Fatalf("retry after the work failed: %v", err)
+		}
+
+		// A request that wrote nothing still has its response kept.
+		reader := keyed(4, "r", "h")
+		finish(reader, store.StoredResponse{Status: 200, ContentType: "text/plain", Body: "read"})
+		if err := db.Update(keyed(4, "r", "h").ctx, work); !errors.As(err, &replay) || replay.Response.Body != "read" {
+			t.Fatalf("replay of a request that wrote nothing: %v", err)
+		}
+
+		// A key claimed long ago without a response: the answer was lost.
+		lost := keyed(5, "l", "h")
+		if err := db.Update(lost.ctx, work); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(11 * time.Minute)
+		if err := db.Update(keyed(5, "l", "h").ctx, work); ketacare.ErrorCode(err) != ketacare.ECONFLICT || !strings.Contains(err.Error(), "may have been carried out") {
+			t.Fatalf("after the answer was lost: %v", err)
+		}
+
+		// Keys are forgotten after a day.
+		clk.Advance(store.IdempotencyKeep)
+		if err := db.DeleteOldIdempotencyKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Update(keyed(1, "k", "h9").ctx, work); err != nil {
+			t.Fatalf("a key used more than a day ago: %v", err)
 		}
 	})
 }
 
 // Concurrent requests with one key, claimed in shared group-commit batches:
-// exactly one owns the key, the others are told it is in progress.
+// exactly one runs its work, the others are told it is in progress.
 func TestIdempotencyKeyClaimedOnce(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB, _ *clock) {
-		ctx := context.Background()
 		for round := 0; round < 5; round++ {
 			key := fmt.Sprintf("same-%d", round)
 			const n = 30
 			var wg sync.WaitGroup
-			var owners, conflicts atomic.Int64
+			var owners, conflicts, runs atomic.Int64
 			for i := 0; i < n; i++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					stored, err := db.BeginIdempotent(ctx, 7, key, "h")
+					// The work is not counted until its transaction commits.
+					ran := false
+					err := db.UpdateGrouped(keyed(7, key, "h").ctx, func(*store.Tx) error { ran = true; return nil })
 					switch {
-					case err == nil && stored == nil:
+					case err == nil && ran:
 						owners.Add(1)
+						runs.Add(1)
 					case ketacare.ErrorCode(err) == ketacare.ECONFLICT:
 						conflicts.Add(1)
 					default:
-						t.Errorf("claim: %+v %v", stored, err)
+						t.Errorf("claim: %v", err)
 					}
 				}()
 			}
 			wg.Wait()
-			if owners.Load() != 1 || conflicts.Load() != n-1 {
+			if owners.Load() != 1 || conflicts.Load() != n-1 || runs.Load() != 1 {
 				t.Errorf("round %d: %d owners, %d told in progress", round, owners.Load(), conflicts.Load())
 			}
 		}
