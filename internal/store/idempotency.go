@@ -111,23 +111,27 @@ func (c *Claim) guard(fn func(*Tx) error) (wrapped func(*Tx) error, settle func(
 	return wrapped, settle
 }
 
-// claimIn looks the key up and, when it is new, inserts it as in progress
-// (status 0) in tx.
+// claimIn inserts the key as in progress (status 0) in tx, or, when it was
+// used before, says what became of that use.
 func (c *Claim) claimIn(tx *Tx) error {
 	ctx := context.Background()
+	res, err := tx.exec(ctx, "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (user_id, idem_key) DO NOTHING",
+		c.userID, c.key, c.hash, tx.Now)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
 	var hash string
 	var createdAt time.Time
 	var r StoredResponse
-	err := tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body, created_at FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", c.userID, c.key).
+	err = tx.queryRow(ctx, "SELECT request_hash, status, content_type, location, body, created_at FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", c.userID, c.key).
 		Scan(&hash, &r.Status, &r.ContentType, &r.Location, &r.Body, &createdAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err := tx.exec(ctx, "INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, 0, ?)",
-			c.userID, c.key, c.hash, tx.Now)
-		if isUniqueViolation(err) {
-			return inProgress()
-		}
-		return err
+		// Another request held the key and freed it after a failure.
+		return inProgress()
 	case err != nil:
 		return err
 	case hash != c.hash:
