@@ -377,7 +377,7 @@ func TestObservationValidationAndIdempotency(t *testing.T) {
 }
 
 func testObservationValidationAndIdempotency(t *testing.T, opts apptest.Options) {
-	env := apptest.Start(t, opts)
+	env, clock := startMonitoring(t, opts)
 	p := readyPatient(t, env, "Valid", "", clinical.RouteIV, "ketamine", 35)
 	s := openDosed(t, env, p, nil)
 	path := fmt.Sprintf("/api/v1/sessions/%d/observations", s)
@@ -444,6 +444,18 @@ func testObservationValidationAndIdempotency(t *testing.T, opts apptest.Options)
 	}
 	if count[80] != 1 || count[82] != 1 {
 		t.Errorf("stored %d observations with pulse 80 (retried) and %d with pulse 82 (sent at once), want 1 each", count[80], count[82])
+	}
+
+	// The housekeeping forgets keys, and the answers kept for them, after a day.
+	clock.Add(23 * time.Hour)
+	env.App.Server.Housekeep(context.Background())
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"pulse": 83}, "Idempotency-Key", "obs-1"); r.Status != http.StatusUnprocessableEntity {
+		t.Errorf("a key used 23 hours ago, with another body: %d %s", r.Status, r.Body)
+	}
+	clock.Add(2 * time.Hour)
+	env.App.Server.Housekeep(context.Background())
+	if r := env.As(ketacare.RoleNurse, "POST", path, map[string]any{"pulse": 83}, "Idempotency-Key", "obs-1"); r.Status != http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("a key used 25 hours ago: %d %s", r.Status, r.Body)
 	}
 }
 

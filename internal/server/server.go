@@ -108,8 +108,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Routes returns the route table (for tests and documentation).
 func (s *Server) Routes() []Route { return s.routes }
 
-// Housekeeping removes expired sessions, and idempotency keys older than a
-// day with their responses, until ctx ends.
+// Housekeeping runs Housekeep every five minutes until ctx ends.
 func (s *Server) Housekeeping(ctx context.Context) {
 	t := time.NewTicker(5 * time.Minute)
 	defer t.Stop()
@@ -118,12 +117,18 @@ func (s *Server) Housekeeping(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.db.DeleteExpiredSessions(ctx, s.cfg.SessionIdle, s.cfg.SessionMax); err != nil && ctx.Err() == nil {
-				s.log.Error("removing expired sessions", "err", err)
-			}
-			if err := s.db.DeleteOldIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("removing old idempotency keys", "err", err)
-			}
+			s.Housekeep(ctx)
 		}
+	}
+}
+
+// Housekeep removes expired sign-in sessions, and idempotency keys older
+// than a day with the responses kept for them.
+func (s *Server) Housekeep(ctx context.Context) {
+	if err := s.db.DeleteExpiredSessions(ctx, s.cfg.SessionIdle, s.cfg.SessionMax); err != nil && ctx.Err() == nil {
+		s.log.Error("removing expired sessions", "err", err)
+	}
+	if err := s.db.DeleteOldIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("removing old idempotency keys", "err", err)
 	}
 }
