@@ -165,12 +165,19 @@ func TestFHIRPatientCreateReadSearch(t *testing.T) { fhirEachDB(t, testFHIRPatie
 func testFHIRPatientCreateReadSearch(t *testing.T, opts apptest.Options) {
 	env := apptest.Start(t, opts)
 	r := env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Patient", fhirPatientBody("Ada", "Lovelace", fhirNHSNumber),
-		"Content-Type", "application/fhir+json")
+		"Content-Type", "application/fhir+json", "Idempotency-Key", "ada-1")
 	created := fhirResp(t, r, http.StatusCreated)
 	id, _ := created["id"].(string)
 	loc, err := url.Parse(r.Header.Get("Location"))
 	if err != nil || id == "" || loc.Path != "/fhir/R4/Patient/"+id || loc.Host == "" {
 		t.Fatalf("Location %q for id %q", r.Header.Get("Location"), id)
+	}
+	// A retry gets the first answer, Location included.
+	again := env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Patient", fhirPatientBody("Ada", "Lovelace", fhirNHSNumber),
+		"Content-Type", "application/fhir+json", "Idempotency-Key", "ada-1")
+	if again.Status != http.StatusCreated || string(again.Body) != string(r.Body) || again.Header.Get("Location") != r.Header.Get("Location") ||
+		again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s, Location %q", again.Status, again.Body, again.Header.Get("Location"))
 	}
 
 	p := fhirResp(t, env.As(ketacare.RoleNurse, "GET", loc.Path, nil), http.StatusOK)

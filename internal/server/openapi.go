@@ -55,7 +55,7 @@ func (s *Server) openAPI() map[string]any {
 		}
 		if rt.Idempotent {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
-				"description": "A retry with the same key returns the first response and creates nothing; the same key with another body answers 422.",
+				"description": "A retry with the same key returns the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body answers 422, and 409 while the first request is still running. Keys are kept for a day.",
 				"schema":      map[string]any{"type": "string", "maxLength": 200}})
 		}
 		if params != nil {
