@@ -322,7 +322,7 @@ type stats struct {
 	// from the answer to that POST to the board (negative when the board
 	// had it first)
 	afterAnswer []time.Duration
-	// alertSent is when each alert of alert was sent, for the timeline.
+	// alertSent[i] is when the POST behind alert[i] was sent (the timeline).
 	alertSent []time.Time
 }
 
