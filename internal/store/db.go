@@ -47,6 +47,11 @@ type DB struct {
 	read    *sql.DB
 	path    string // SQLite file
 
+	// answers holds the idempotent answers being recorded (SQLite), so
+	// that a retry waits for its key's answer instead of finding the key
+	// still in progress.
+	answers sync.Map // answerKey -> chan struct{}, closed once recorded
+
 	authMu sync.Mutex
 	auth   *LiveTransport // PostgreSQL: the channel of account changes, once known
 
@@ -148,6 +153,9 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	c := claimFrom(ctx)
 	if c == nil {
 		return db.run(ctx, db.write, false, fn)
+	}
+	if err := db.awaitAnswer(ctx, c); err != nil {
+		return err
 	}
 	fn, settle := c.guard(fn)
 	err := db.run(ctx, db.write, false, fn)

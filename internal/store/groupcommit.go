@@ -40,10 +40,11 @@ func (db *DB) GroupCommitStats() GroupCommitStats {
 }
 
 type groupReq struct {
-	at   time.Time // when the request joined the queue
-	ctx  context.Context
-	fn   func(*Tx) error
-	done chan error
+	at    time.Time // when the request joined the queue
+	ctx   context.Context
+	fn    func(*Tx) error
+	done  chan error
+	after func(error) // called with the outcome before done receives it; may be nil
 }
 
 // maxGroup bounds how many transactions share one commit, so one batch's
@@ -87,9 +88,12 @@ func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 	}
 	settle := func(error) {}
 	if c := claimFrom(ctx); c != nil {
+		if err := db.awaitAnswer(ctx, c); err != nil {
+			return err
+		}
 		fn, settle = c.guard(fn)
 	}
-	err := <-db.enqueueGrouped(ctx, fn, true)
+	err := <-db.enqueueGrouped(ctx, fn, true, nil)
 	settle(err)
 	return err
 }
@@ -97,10 +101,11 @@ func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 // enqueueGrouped queues fn for the next group-commit batch, after every
 // transaction queued before it, and returns the channel of its outcome.
 // When no batch is running, a caller that waits leads this one itself (and
-// returns once it is committed); one that does not starts a leader.
-func (db *DB) enqueueGrouped(ctx context.Context, fn func(*Tx) error, wait bool) <-chan error {
+// returns once it is committed); one that does not starts a leader. after,
+// when not nil, is called with the outcome as soon as it is known.
+func (db *DB) enqueueGrouped(ctx context.Context, fn func(*Tx) error, wait bool, after func(error)) <-chan error {
 	g := db.groupCommitter()
-	req := &groupReq{at: time.Now(), ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &groupReq{at: time.Now(), ctx: ctx, fn: fn, done: make(chan error, 1), after: after}
 	g.mu.Lock()
 	g.pending = append(g.pending, req)
 	lead := !g.leading
@@ -178,6 +183,9 @@ func (db *DB) commitGroup(g *groupCommit, batch []*groupReq) {
 	for i, r := range batch {
 		if results[i] == nil {
 			results[i] = err
+		}
+		if r.after != nil {
+			r.after(results[i])
 		}
 		r.done <- results[i]
 	}

@@ -150,11 +150,11 @@ func inProgress() error {
 
 // FinishIdempotent records the response of a request made with claim: for
 // a success, so that retries get it; for a failure, the key is freed so
-// that the request can be retried. It returns once the record is queued
-// behind every transaction begun before it, and the channel gives the
-// outcome of its commit: on SQLite a retry sent after the response is read
-// always finds the record, so the response need not wait for the commit.
-// On PostgreSQL it has committed when it returns.
+// that the request can be retried. The channel gives the outcome. On SQLite
+// the response need not wait for it: until it is committed, a retry with
+// the same key waits for it before claiming (awaitAnswer). On PostgreSQL,
+// where a retry may reach another process, it has committed when
+// FinishIdempotent returns.
 func (db *DB) FinishIdempotent(ctx context.Context, c *Claim, r StoredResponse) <-chan error {
 	ctx = context.WithValue(ctx, claimKey{}, (*Claim)(nil)) // the record is not a transaction to claim the key in
 	var fn func(tx *Tx) error
@@ -190,7 +190,33 @@ func (db *DB) FinishIdempotent(ctx context.Context, c *Claim, r StoredResponse) 
 		done <- db.Update(ctx, fn)
 		return done
 	}
-	return db.enqueueGrouped(ctx, fn, false)
+	k := answerKey{c.userID, c.key}
+	recorded := make(chan struct{})
+	db.answers.Store(k, recorded)
+	return db.enqueueGrouped(ctx, fn, false, func(error) {
+		db.answers.CompareAndDelete(k, recorded)
+		close(recorded)
+	})
+}
+
+type answerKey struct {
+	userID int64
+	key    string
+}
+
+// awaitAnswer waits, before a request claims its key, until the answer of
+// an earlier request with the same key is recorded.
+func (db *DB) awaitAnswer(ctx context.Context, c *Claim) error {
+	v, ok := db.answers.Load(answerKey{c.userID, c.key})
+	if !ok {
+		return nil
+	}
+	select {
+	case <-v.(chan struct{}):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // DeleteOldIdempotencyKeys forgets keys, and the responses kept for them,

@@ -496,6 +496,41 @@ func TestIdempotencyKeys(t *testing.T) {
 	})
 }
 
+// A retry sent as soon as the first answer arrives finds that answer, even
+// when the answer's record is still queued behind other transactions and
+// the retry's work runs in a transaction of its own (Update).
+func TestRetryWaitsForTheFirstAnswer(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, _ *clock) {
+		ctx := context.Background()
+		first := keyed(8, "k", "h")
+		if err := db.Update(first.ctx, func(*store.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		// Hold the writer with a grouped transaction that waits.
+		release, holding := make(chan struct{}), make(chan struct{})
+		held := make(chan error, 1)
+		go func() {
+			held <- db.UpdateGrouped(ctx, func(*store.Tx) error { close(holding); <-release; return nil })
+		}()
+		<-holding
+		recorded := db.FinishIdempotent(ctx, first.claim, store.StoredResponse{Status: 201, Body: "first"})
+		retried := make(chan error, 1)
+		go func() { retried <- db.Update(keyed(8, "k", "h").ctx, func(*store.Tx) error { return nil }) }()
+		time.Sleep(20 * time.Millisecond) // the retry is waiting
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-recorded; err != nil {
+			t.Fatal(err)
+		}
+		var replay *store.Replayed
+		if err := <-retried; !errors.As(err, &replay) || replay.Response.Body != "first" {
+			t.Fatalf("retry: %v, want the first answer", err)
+		}
+	})
+}
+
 // Concurrent requests with one key, claimed in shared group-commit batches:
 // exactly one runs its work, the others are told it is in progress.
 func TestIdempotencyKeyClaimedOnce(t *testing.T) {
