@@ -39,8 +39,9 @@ const lostAfter = 10 * time.Minute
 
 // Claim is an Idempotency-Key carried by a request's context (see
 // WithIdempotencyKey). The request's first write transaction claims the key
-// in the same transaction as its work, so that the key and the work it
-// guards are committed together: a retry finds either both or neither.
+// within itself; for the create handlers that transaction is the work, so
+// the key and the work it guards are committed together and a retry finds
+// either both or neither.
 // When the key was used before, that transaction, and every later one of
 // the request, fails without running: with *Replayed for the same request,
 // EUNPROCESSABLE for another one, ECONFLICT while the first is running.
