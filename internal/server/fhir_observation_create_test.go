@@ -83,6 +83,19 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 		t.Errorf("observations: %v", obs)
 	}
 
+	// With an Idempotency-Key, a retry gets the first answer and stores nothing more.
+	pulse := vital("8867-4", quantity(91, "/min"))
+	first := env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Observation", pulse, "Idempotency-Key", "fhir-pulse-1")
+	again := env.As(ketacare.RoleNurse, "POST", "/fhir/R4/Observation", pulse, "Idempotency-Key", "fhir-pulse-1")
+	fhirResp(t, first, http.StatusCreated)
+	if again.Status != http.StatusCreated || string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry: %d %s", again.Status, again.Body)
+	}
+	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", sess.ID), nil).JSON(t, &obs)
+	if len(obs) != 6 {
+		t.Errorf("%d observations after a retried one, want 6", len(obs))
+	}
+
 	other := fhirReadyPatient(t, env)
 	wrongPatient := vital("8867-4", quantity(80, "/min"))
 	wrongPatient["subject"] = map[string]any{"reference": fmt.Sprintf("Patient/%d", other)}
@@ -134,7 +147,7 @@ func testFHIRObservationCreate(t *testing.T, opts apptest.Options) {
 	east := otherClinicToken(t, env, ketacare.RoleNurse, "East clinic", "east-fhir@test.example")
 	fhirOutcome(t, env.Do("POST", "/fhir/R4/Observation", east, vital("8867-4", quantity(80, "/min"))), http.StatusNotFound, "not-found")
 	env.As(ketacare.RoleNurse, "GET", fmt.Sprintf("/api/v1/sessions/%d/observations", sess.ID), nil).JSON(t, &obs)
-	if len(obs) != 5 {
-		t.Errorf("%d observations after the refusals, want 5", len(obs))
+	if len(obs) != 6 {
+		t.Errorf("%d observations after the refusals, want 6", len(obs))
 	}
 }

@@ -39,9 +39,10 @@ const lostAfter = 10 * time.Minute
 
 // Claim is an Idempotency-Key carried by a request's context (see
 // WithIdempotencyKey). The request's first write transaction claims the key
-// within itself; for the create handlers that transaction is the work, so
-// the key and the work it guards are committed together and a retry finds
-// either both or neither.
+// within itself; for the create handlers that transaction is the work (an
+// audited read before it runs under WithoutIdempotencyKey), so the key and
+// the work it guards are committed together and a retry finds either both
+// or neither.
 // When the key was used before, that transaction, and every later one of
 // the request, fails without running: with *Replayed for the same request,
 // EUNPROCESSABLE for another one, ECONFLICT while the first is running.
@@ -61,6 +62,16 @@ type claimKey struct{}
 func WithIdempotencyKey(ctx context.Context, userID int64, key, requestHash string) (context.Context, *Claim) {
 	c := &Claim{userID: userID, key: key, hash: requestHash}
 	return context.WithValue(ctx, claimKey{}, c), c
+}
+
+// WithoutIdempotencyKey returns ctx without its request's key, for an
+// audited read that a create handler makes before its work: the key is
+// claimed with the work, not with the read.
+func WithoutIdempotencyKey(ctx context.Context) context.Context {
+	if claimFrom(ctx) == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, claimKey{}, (*Claim)(nil))
 }
 
 func claimFrom(ctx context.Context) *Claim {
@@ -157,7 +168,7 @@ func inProgress() error {
 // where a retry may reach another process, it has committed when
 // FinishIdempotent returns.
 func (db *DB) FinishIdempotent(ctx context.Context, c *Claim, r StoredResponse) <-chan error {
-	ctx = context.WithValue(ctx, claimKey{}, (*Claim)(nil)) // the record is not a transaction to claim the key in
+	ctx = WithoutIdempotencyKey(ctx) // the record is not a transaction to claim the key in
 	var fn func(tx *Tx) error
 	switch taken := c.Taken(); {
 	case taken && r.Status >= 300:

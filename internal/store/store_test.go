@@ -422,6 +422,10 @@ func TestIdempotencyKeys(t *testing.T) {
 		created := store.StoredResponse{Status: 201, ContentType: "application/json", Location: "/x/1", Body: `{"id":1}`}
 
 		first := keyed(1, "k", "h1")
+		// A read the request makes before its work does not claim the key.
+		if err := db.Update(store.WithoutIdempotencyKey(first.ctx), func(*store.Tx) error { return nil }); err != nil || first.claim.Taken() {
+			t.Fatalf("a read without the key: %v, taken %v", err, first.claim.Taken())
+		}
 		if err := db.UpdateGrouped(first.ctx, work); err != nil || runs != 1 || !first.claim.Taken() {
 			t.Fatalf("first use: %v, %d runs", err, runs)
 		}
