@@ -199,7 +199,9 @@ func (s *Service) MarkDose(ctx context.Context, a ketacare.Actor, sessionID int6
 func (s *Service) Session(ctx context.Context, a ketacare.Actor, sessionID int64) (store.DosingSession, ketacare.Patient, error) {
 	var sess store.DosingSession
 	var p ketacare.Patient
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
+	// An audited read: a request's Idempotency-Key is claimed with the
+	// request's work, not here.
+	err := s.db.Update(store.WithoutIdempotencyKey(ctx), func(tx *store.Tx) error {
 		var err error
 		sess, p, err = tx.DosingSessionFor(ctx, a, sessionID, "session.read")
 		return err

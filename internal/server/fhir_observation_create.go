@@ -11,7 +11,6 @@ import (
 	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/clinical"
 	"github.com/ketacare/ketacare/internal/monitoring"
-	"github.com/ketacare/ketacare/internal/store"
 )
 
 // fhirObservationInput is a vital sign another system records in a dosing
@@ -204,9 +203,7 @@ func (s *Server) fhirObservationCreate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	a := mustActor(r)
-	// The check is an audited read: an Idempotency-Key is claimed with the
-	// observation below, not here.
-	sess, _, err := s.mon.Session(store.WithoutIdempotencyKey(r.Context()), a, sessionID)
+	sess, _, err := s.mon.Session(r.Context(), a, sessionID)
 	if err != nil {
 		return err
 	}
