@@ -150,15 +150,11 @@ type Tx struct {
 // When ctx carries an Idempotency-Key (WithIdempotencyKey), the key is
 // claimed in the same transaction, before fn.
 func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
-	c := claimFrom(ctx)
-	if c == nil {
-		return db.run(ctx, db.write, false, fn)
-	}
-	if err := db.awaitAnswer(ctx, c); err != nil {
+	fn, settle, err := db.withKey(ctx, fn)
+	if err != nil {
 		return err
 	}
-	fn, settle := c.guard(fn)
-	err := db.run(ctx, db.write, false, fn)
+	err = db.run(ctx, db.write, false, fn)
 	settle(err)
 	return err
 }

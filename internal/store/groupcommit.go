@@ -86,14 +86,11 @@ func (db *DB) UpdateGrouped(ctx context.Context, fn func(*Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	settle := func(error) {}
-	if c := claimFrom(ctx); c != nil {
-		if err := db.awaitAnswer(ctx, c); err != nil {
-			return err
-		}
-		fn, settle = c.guard(fn)
+	fn, settle, err := db.withKey(ctx, fn)
+	if err != nil {
+		return err
 	}
-	err := <-db.enqueueGrouped(ctx, fn, true, nil)
+	err = <-db.enqueueGrouped(ctx, fn, true, nil)
 	settle(err)
 	return err
 }

@@ -96,10 +96,10 @@ func (c *Claim) guard(fn func(*Tx) error) (wrapped func(*Tx) error, settle func(
 	taken, refusal := c.taken, c.refusal
 	c.mu.Unlock()
 	if refusal != nil {
-		return func(*Tx) error { return refusal }, func(error) {}
+		return func(*Tx) error { return refusal }, noSettle
 	}
 	if taken {
-		return fn, func(error) {}
+		return fn, noSettle
 	}
 	var refused error // the claim's own refusal in the last run
 	wrapped = func(tx *Tx) error {
@@ -214,6 +214,25 @@ func (db *DB) FinishIdempotent(ctx context.Context, c *Claim, r StoredResponse) 
 type answerKey struct {
 	userID int64
 	key    string
+}
+
+// noSettle is the settle of a transaction that claims no key.
+func noSettle(error) {}
+
+// withKey prepares a write transaction's function for the Idempotency-Key
+// that ctx carries, if any (Claim.guard), after waiting for the answer of
+// an earlier request with the same key to be recorded. The caller runs the
+// returned function and then calls settle with the outcome.
+func (db *DB) withKey(ctx context.Context, fn func(*Tx) error) (wrapped func(*Tx) error, settle func(error), err error) {
+	c := claimFrom(ctx)
+	if c == nil {
+		return fn, noSettle, nil
+	}
+	if err := db.awaitAnswer(ctx, c); err != nil {
+		return nil, nil, err
+	}
+	wrapped, settle = c.guard(fn)
+	return wrapped, settle, nil
 }
 
 // awaitAnswer waits, before a request claims its key, until the answer of
