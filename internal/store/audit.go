@@ -140,14 +140,29 @@ type AuditFilter struct {
 
 // ListAudit returns matching entries, newest first.
 func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]audit.Entry, error) {
+	q, args := auditQuery(f)
+	var out []audit.Entry
+	err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		out, err = queryList(ctx, tx, scanAudit, q, args...)
+		return err
+	})
+	return out, err
+}
+
+// auditQuery is the query ListAudit runs for f, with its arguments.
+func auditQuery(f AuditFilter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) { where = append(where, cond); args = append(args, arg) }
+	q := "SELECT " + auditColumns + " FROM audit_log"
+	if f.PatientID != 0 {
+		// The patient's entries through the index keyed by block (blocks.go).
+		q = withBlocks("audit_log", "seq") + "SELECT " + auditColumns + " FROM block CROSS JOIN audit_log"
+		add("seq_block = block.n AND patient_id = ?", f.PatientID)
+	}
 	if f.UserID != 0 {
 		add("user_id = ?", f.UserID)
-	}
-	if f.PatientID != 0 {
-		add("patient_id = ?", f.PatientID)
 	}
 	if f.Action != "" {
 		add("action LIKE ?", strings.ReplaceAll(f.Action, "%", "")+"%")
@@ -167,28 +182,10 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]audit.Entry, erro
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	q := "SELECT " + auditColumns + " FROM audit_log"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit)
-	var out []audit.Entry
-	err := db.View(ctx, func(tx *Tx) error {
-		rows, err := tx.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanAudit(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, e)
-		}
-		return rows.Err()
-	})
-	return out, err
+	return q + fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit), args
 }
 
 const auditColumns = "seq, at, user_id, email, role, clinic_id, patient_id, action, outcome, client_addr, request_id, detail, prev_hash, hash"

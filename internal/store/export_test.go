@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // ExecForTest runs a statement inside the transaction (tests only).
 func (tx *Tx) ExecForTest(ctx context.Context, q string, args ...any) error {
@@ -22,4 +25,33 @@ func (db *DB) WriterPragmaForTest(ctx context.Context, name string) (string, err
 	var v string
 	err := db.write.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
 	return v, err
+}
+
+// The queries that read through the indexes keyed by block (tests only).
+var (
+	SessionObservationsQuery = sessionObservationsQuery
+	PatientObservationsQuery = patientObservationsQuery
+)
+
+// AuditQueryForTest is the query ListAudit runs for f (tests only).
+func AuditQueryForTest(f AuditFilter) (string, []any) { return auditQuery(f) }
+
+// SQLitePlanForTest returns SQLite's plan for a query, a step a line
+// (tests only).
+func (db *DB) SQLitePlanForTest(ctx context.Context, q string, args ...any) (string, error) {
+	rows, err := db.read.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "\n"), rows.Err()
 }

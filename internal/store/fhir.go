@@ -127,8 +127,7 @@ func (db *DB) PatientRecords(ctx context.Context, a ketacare.Actor, patientID in
 		if out.Sessions, err = tx.SessionsOfPatient(ctx, patientID); err != nil {
 			return err
 		}
-		if out.Observations, err = queryList(ctx, tx, scanObservation, "SELECT "+observationColumns+
-			" FROM observations WHERE session_id IN (SELECT id FROM dosing_sessions WHERE patient_id = ?) ORDER BY at, id", patientID); err != nil {
+		if out.Observations, err = queryList(ctx, tx, scanObservation, patientObservationsQuery, patientID); err != nil {
 			return err
 		}
 		out.Assessments, err = tx.scanAssessments(ctx, "SELECT "+assessmentColumns+" FROM assessments WHERE patient_id = ? ORDER BY id DESC", patientID)

@@ -80,8 +80,18 @@ func Readings(recs []ObservationRecord) []clinical.Observation {
 // SessionObservations lists a session's observations in time order. The
 // caller has authorised and audited the access.
 func (tx *Tx) SessionObservations(ctx context.Context, sessionID int64) ([]ObservationRecord, error) {
-	return queryList(ctx, tx, scanObservation, "SELECT "+observationColumns+" FROM observations WHERE session_id = ? ORDER BY at, id", sessionID)
+	return queryList(ctx, tx, scanObservation, sessionObservationsQuery, sessionID)
 }
+
+// The observations of a session, and of a patient's sessions, through the
+// index keyed by block (blocks.go).
+var (
+	sessionObservationsQuery = withBlocks("observations", "id") + "SELECT " + observationColumns +
+		" FROM block CROSS JOIN observations WHERE id_block = block.n AND session_id = ? ORDER BY at, id"
+	patientObservationsQuery = withBlocks("observations", "id") + "SELECT " + observationColumns +
+		" FROM block CROSS JOIN observations WHERE id_block = block.n" +
+		" AND session_id IN (SELECT id FROM dosing_sessions WHERE patient_id = ?) ORDER BY at, id"
+)
 
 func scanObservation(s interface{ Scan(...any) error }) (ObservationRecord, error) {
 	var r ObservationRecord

@@ -1,0 +1,168 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ketacare/ketacare/internal/clinical"
+	"github.com/ketacare/ketacare/internal/store"
+)
+
+// A session's observations, a patient's observations and a patient's audit
+// entries are found through indexes keyed by block of 4,096 ids first: the
+// lookups must find every row of every block, in order, and nobody else's.
+func TestLookupsAcrossBlocks(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, clk *clock) {
+		ctx := context.Background()
+		rx := prescriberActor(t, db)
+		pa, err := db.CreatePatient(ctx, rx, alex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := alex
+		other.GivenName, other.NHSNumber = "Sam", "9990000034"
+		pb, err := db.CreatePatient(ctx, rx, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Three sessions (two of patient A) whose observations interleave
+		// over more than one block; the third's are timed backwards.
+		const rows = 5000
+		var sessions [3]int64
+		start := clk.Now()
+		err = db.Update(ctx, func(tx *store.Tx) error {
+			for i, p := range []int64{pa.ID, pb.ID, pa.ID} {
+				s, err := tx.InsertDosingSession(ctx, rx, store.NewDosingSession{PatientID: p, ClinicID: rx.HomeClinic(),
+					Drug: "ketamine", Route: clinical.RouteIV, DoseMg: 35, Protocol: 1})
+				if err != nil {
+					return err
+				}
+				sessions[i] = s.ID
+			}
+			for i := range rows {
+				at := start.Add(time.Duration(i) * time.Second)
+				if i%3 == 2 {
+					at = start.Add(-time.Duration(i) * time.Second)
+				}
+				rec := &store.ObservationRecord{SessionID: sessions[i%3], Observation: clinical.Observation{At: at, Pulse: iptr(60 + i%50)},
+					Source: "api", RecordedBy: rx.UserID, ProtocolVersion: 1}
+				if err := tx.InsertObservation(ctx, rec); err != nil {
+					return err
+				}
+				patient := pa.ID
+				if i%3 == 1 {
+					patient = pb.ID
+				}
+				if err := tx.Audit(ctx, store.Event{Actor: rx, Action: "test.entry", ClinicID: rx.HomeClinic(), PatientID: patient}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		var bySession [3][]store.ObservationRecord
+		err = db.View(ctx, func(tx *store.Tx) error {
+			for i, id := range sessions {
+				if bySession[i], err = tx.SessionObservations(ctx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, obs := range bySession {
+			want := (rows - i + 2) / 3
+			if len(obs) != want {
+				t.Fatalf("session %d: %d observations, want %d", i, len(obs), want)
+			}
+			for k, o := range obs {
+				if o.SessionID != sessions[i] {
+					t.Fatalf("session %d lists observation %d of session %d", sessions[i], o.ID, o.SessionID)
+				}
+				if k > 0 && o.At.Before(obs[k-1].At) {
+					t.Fatalf("session %d: observation %d at %v listed after one at %v", i, o.ID, o.At, obs[k-1].At)
+				}
+			}
+		}
+		if first, last := bySession[0][0].ID, bySession[0][len(bySession[0])-1].ID; first>>12 == last>>12 {
+			t.Fatalf("the observations span one block only (ids %d to %d)", first, last)
+		}
+
+		recs, err := db.PatientRecords(ctx, rx, pa.ID, "observation.search")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(bySession[0]) + len(bySession[2]); len(recs.Observations) != want {
+			t.Fatalf("patient A: %d observations, want %d", len(recs.Observations), want)
+		}
+		for _, o := range recs.Observations {
+			if o.SessionID == sessions[1] {
+				t.Fatalf("patient A's records list observation %d of patient B", o.ID)
+			}
+		}
+
+		// Patient B's audit entries, paged backwards 500 at a time.
+		var got []int64
+		before := int64(0)
+		for {
+			page, err := db.ListAudit(ctx, store.AuditFilter{PatientID: pb.ID, Action: "test.", BeforeSeq: before, Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				if e.PatientID != pb.ID {
+					t.Fatalf("patient B's audit lists entry %d of patient %d", e.Seq, e.PatientID)
+				}
+				if len(got) > 0 && e.Seq >= got[len(got)-1] {
+					t.Fatalf("entry %d listed after %d: want newest first", e.Seq, got[len(got)-1])
+				}
+				got = append(got, e.Seq)
+			}
+			before = page[len(page)-1].Seq
+		}
+		if want := (rows + 1) / 3; len(got) != want {
+			t.Fatalf("patient B: %d audit entries, want %d", len(got), want)
+		}
+		if got[0]>>12 == got[len(got)-1]>>12 {
+			t.Fatalf("the audit entries span one block only (%d to %d)", got[len(got)-1], got[0])
+		}
+	})
+}
+
+// On SQLite each of those lookups searches the index keyed by block, once
+// a block: never a scan of the table, nor an index built for the query.
+func TestLookupsSearchTheBlockIndexes(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB, _ *clock) {
+		if db.Dialect != store.SQLite {
+			t.Skip("query plans are checked on SQLite")
+		}
+		auditQ, auditArgs := store.AuditQueryForTest(store.AuditFilter{PatientID: 7, Action: "observation."})
+		for _, c := range []struct {
+			name, query, index string
+			args               []any
+		}{
+			{"session's observations", store.SessionObservationsQuery, "observations_session", []any{1}},
+			{"patient's observations", store.PatientObservationsQuery, "observations_session", []any{1}},
+			{"patient's audit entries", auditQ, "audit_log_patient", auditArgs},
+		} {
+			plan, err := db.SQLitePlanForTest(context.Background(), c.query, c.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan, "USING INDEX "+c.index+" (") && !strings.Contains(plan, "USING COVERING INDEX "+c.index+" (") ||
+				strings.Contains(plan, "AUTOMATIC") {
+				t.Errorf("%s: the plan does not search %s:\n%s", c.name, c.index, plan)
+			}
+		}
+	})
+}
