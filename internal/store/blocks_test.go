@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ketacare/ketacare"
 	"github.com/ketacare/ketacare/internal/clinical"
 	"github.com/ketacare/ketacare/internal/store"
+	"github.com/ketacare/ketacare/internal/testutil"
 )
 
 // A session's observations, a patient's observations and a patient's audit
@@ -15,128 +17,169 @@ import (
 // lookups must find every row of every block, in order, and nobody else's.
 func TestLookupsAcrossBlocks(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB, clk *clock) {
-		ctx := context.Background()
-		rx := prescriberActor(t, db)
-		pa, err := db.CreatePatient(ctx, rx, alex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		other := alex
-		other.GivenName, other.NHSNumber = "Sam", "9990000034"
-		pb, err := db.CreatePatient(ctx, rx, other)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Three sessions (two of patient A) whose observations interleave
-		// over more than one block; the third's are timed backwards.
-		const rows = 5000
-		var sessions [3]int64
-		start := clk.Now()
-		err = db.Update(ctx, func(tx *store.Tx) error {
-			for i, p := range []int64{pa.ID, pb.ID, pa.ID} {
-				s, err := tx.InsertDosingSession(ctx, rx, store.NewDosingSession{PatientID: p, ClinicID: rx.HomeClinic(),
-					Drug: "ketamine", Route: clinical.RouteIV, DoseMg: 35, Protocol: 1})
-				if err != nil {
-					return err
-				}
-				sessions[i] = s.ID
-			}
-			for i := range rows {
-				at := start.Add(time.Duration(i) * time.Second)
-				if i%3 == 2 {
-					at = start.Add(-time.Duration(i) * time.Second)
-				}
-				rec := &store.ObservationRecord{SessionID: sessions[i%3], Observation: clinical.Observation{At: at, Pulse: iptr(60 + i%50)},
-					Source: "api", RecordedBy: rx.UserID, ProtocolVersion: 1}
-				if err := tx.InsertObservation(ctx, rec); err != nil {
-					return err
-				}
-				patient := pa.ID
-				if i%3 == 1 {
-					patient = pb.ID
-				}
-				if err := tx.Audit(ctx, store.Event{Actor: rx, Action: "test.entry", ClinicID: rx.HomeClinic(), PatientID: patient}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		checkLookups(t, db, fillAcrossBlocks(t, db, clk))
+	})
+}
 
-		var bySession [3][]store.ObservationRecord
-		err = db.View(ctx, func(tx *store.Tx) error {
-			for i, id := range sessions {
-				if bySession[i], err = tx.SessionObservations(ctx, id); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, obs := range bySession {
-			want := (rows - i + 2) / 3
-			if len(obs) != want {
-				t.Fatalf("session %d: %d observations, want %d", i, len(obs), want)
-			}
-			for k, o := range obs {
-				if o.SessionID != sessions[i] {
-					t.Fatalf("session %d lists observation %d of session %d", sessions[i], o.ID, o.SessionID)
-				}
-				if k > 0 && o.At.Before(obs[k-1].At) {
-					t.Fatalf("session %d: observation %d at %v listed after one at %v", i, o.ID, o.At, obs[k-1].At)
-				}
-			}
-		}
-		if first, last := bySession[0][0].ID, bySession[0][len(bySession[0])-1].ID; first>>12 == last>>12 {
-			t.Fatalf("the observations span one block only (ids %d to %d)", first, last)
-		}
-
-		recs, err := db.PatientRecords(ctx, rx, pa.ID, "observation.search")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := len(bySession[0]) + len(bySession[2]); len(recs.Observations) != want {
-			t.Fatalf("patient A: %d observations, want %d", len(recs.Observations), want)
-		}
-		for _, o := range recs.Observations {
-			if o.SessionID == sessions[1] {
-				t.Fatalf("patient A's records list observation %d of patient B", o.ID)
-			}
-		}
-
-		// Patient B's audit entries, paged backwards 500 at a time.
-		var got []int64
-		before := int64(0)
-		for {
-			page, err := db.ListAudit(ctx, store.AuditFilter{PatientID: pb.ID, Action: "test.", BeforeSeq: before, Limit: 500})
-			if err != nil {
+// Rows stored before the indexes were keyed by block are found after the
+// migration that keys them.
+func TestBlockMigrationKeepsEarlierRows(t *testing.T) {
+	for _, target := range testutil.Targets(t) {
+		t.Run(target.Name, func(t *testing.T) {
+			db, clk := open(t, target)
+			if err := db.MigrateToForTest(context.Background(), 13); err != nil {
 				t.Fatal(err)
 			}
-			if len(page) == 0 {
-				break
+			seed(t, db)
+			f := fillAcrossBlocks(t, db, clk)
+			applied, err := db.Migrate(context.Background())
+			if err != nil || len(applied) != 1 || applied[0] != "0014_lookup_by_block.sql" {
+				t.Fatalf("migrate applied %v, err %v; want 0014 alone", applied, err)
 			}
-			for _, e := range page {
-				if e.PatientID != pb.ID {
-					t.Fatalf("patient B's audit lists entry %d of patient %d", e.Seq, e.PatientID)
-				}
-				if len(got) > 0 && e.Seq >= got[len(got)-1] {
-					t.Fatalf("entry %d listed after %d: want newest first", e.Seq, got[len(got)-1])
-				}
-				got = append(got, e.Seq)
+			checkLookups(t, db, f)
+		})
+	}
+}
+
+// blockRows is what fillAcrossBlocks stored.
+type blockRows struct {
+	rx       ketacare.Actor
+	pa, pb   int64    // two patients
+	sessions [3]int64 // of patients A, B and A
+}
+
+const blockTestRows = 5000 // more than a block of 4,096
+
+// fillAcrossBlocks stores three sessions (two of patient A) whose
+// observations interleave over more than one block, the third's timed
+// backwards, and an audit entry for each observation's patient.
+func fillAcrossBlocks(t *testing.T, db *store.DB, clk *clock) blockRows {
+	t.Helper()
+	ctx := context.Background()
+	f := blockRows{rx: prescriberActor(t, db)}
+	pa, err := db.CreatePatient(ctx, f.rx, alex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := alex
+	other.GivenName, other.NHSNumber = "Sam", "9990000034"
+	pb, err := db.CreatePatient(ctx, f.rx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pa, f.pb = pa.ID, pb.ID
+	start := clk.Now()
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		for i, p := range []int64{pa.ID, pb.ID, pa.ID} {
+			s, err := tx.InsertDosingSession(ctx, f.rx, store.NewDosingSession{PatientID: p, ClinicID: f.rx.HomeClinic(),
+				Drug: "ketamine", Route: clinical.RouteIV, DoseMg: 35, Protocol: 1})
+			if err != nil {
+				return err
 			}
-			before = page[len(page)-1].Seq
+			f.sessions[i] = s.ID
 		}
-		if want := (rows + 1) / 3; len(got) != want {
-			t.Fatalf("patient B: %d audit entries, want %d", len(got), want)
+		for i := range blockTestRows {
+			at := start.Add(time.Duration(i) * time.Second)
+			if i%3 == 2 {
+				at = start.Add(-time.Duration(i) * time.Second)
+			}
+			rec := &store.ObservationRecord{SessionID: f.sessions[i%3], Observation: clinical.Observation{At: at, Pulse: iptr(60 + i%50)},
+				Source: "api", RecordedBy: f.rx.UserID, ProtocolVersion: 1}
+			if err := tx.InsertObservation(ctx, rec); err != nil {
+				return err
+			}
+			patient := pa.ID
+			if i%3 == 1 {
+				patient = pb.ID
+			}
+			if err := tx.Audit(ctx, store.Event{Actor: f.rx, Action: "test.entry", ClinicID: f.rx.HomeClinic(), PatientID: patient}); err != nil {
+				return err
+			}
 		}
-		if got[0]>>12 == got[len(got)-1]>>12 {
-			t.Fatalf("the audit entries span one block only (%d to %d)", got[len(got)-1], got[0])
-		}
+		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// checkLookups reads back what fillAcrossBlocks stored, through each lookup.
+func checkLookups(t *testing.T, db *store.DB, f blockRows) {
+	t.Helper()
+	ctx := context.Background()
+	var bySession [3][]store.ObservationRecord
+	err := db.View(ctx, func(tx *store.Tx) error {
+		for i, id := range f.sessions {
+			var err error
+			if bySession[i], err = tx.SessionObservations(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, obs := range bySession {
+		want := (blockTestRows - i + 2) / 3
+		if len(obs) != want {
+			t.Fatalf("session %d: %d observations, want %d", i, len(obs), want)
+		}
+		for k, o := range obs {
+			if o.SessionID != f.sessions[i] {
+				t.Fatalf("session %d lists observation %d of session %d", f.sessions[i], o.ID, o.SessionID)
+			}
+			if k > 0 && o.At.Before(obs[k-1].At) {
+				t.Fatalf("session %d: observation %d at %v listed after one at %v", i, o.ID, o.At, obs[k-1].At)
+			}
+		}
+	}
+	if first, last := bySession[0][0].ID, bySession[0][len(bySession[0])-1].ID; first>>12 == last>>12 {
+		t.Fatalf("the observations span one block only (ids %d to %d)", first, last)
+	}
+
+	recs, err := db.PatientRecords(ctx, f.rx, f.pa, "observation.search")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(bySession[0]) + len(bySession[2]); len(recs.Observations) != want {
+		t.Fatalf("patient A: %d observations, want %d", len(recs.Observations), want)
+	}
+	for _, o := range recs.Observations {
+		if o.SessionID == f.sessions[1] {
+			t.Fatalf("patient A's records list observation %d of patient B", o.ID)
+		}
+	}
+
+	// Patient B's audit entries, paged backwards 500 at a time.
+	var got []int64
+	before := int64(0)
+	for {
+		page, err := db.ListAudit(ctx, store.AuditFilter{PatientID: f.pb, Action: "test.", BeforeSeq: before, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.PatientID != f.pb {
+				t.Fatalf("patient B's audit lists entry %d of patient %d", e.Seq, e.PatientID)
+			}
+			if len(got) > 0 && e.Seq >= got[len(got)-1] {
+				t.Fatalf("entry %d listed after %d: want newest first", e.Seq, got[len(got)-1])
+			}
+			got = append(got, e.Seq)
+		}
+		before = page[len(page)-1].Seq
+	}
+	if want := (blockTestRows + 1) / 3; len(got) != want {
+		t.Fatalf("patient B: %d audit entries, want %d", len(got), want)
+	}
+	if got[0]>>12 == got[len(got)-1]>>12 {
+		t.Fatalf("the audit entries span one block only (%d to %d)", got[len(got)-1], got[0])
+	}
 }
 
 // On SQLite each of those lookups searches the index keyed by block, once

@@ -55,3 +55,10 @@ func (db *DB) SQLitePlanForTest(ctx context.Context, q string, args ...any) (str
 	}
 	return strings.Join(plan, "\n"), rows.Err()
 }
+
+// MigrateToForTest applies the migrations up to version, leaving the schema
+// as an older ketacare left it (tests only).
+func (db *DB) MigrateToForTest(ctx context.Context, version int) error {
+	_, err := db.migrate(ctx, version)
+	return err
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -64,6 +65,14 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // transaction, then checks the schema. On PostgreSQL an advisory lock keeps
 // several starting processes from applying the same migration twice.
 func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	if applied, err = db.migrate(ctx, math.MaxInt); err != nil {
+		return applied, err
+	}
+	return applied, db.CheckSchema(ctx)
+}
+
+// migrate applies the migrations not yet applied up to version upTo.
+func (db *DB) migrate(ctx context.Context, upTo int) (applied []string, err error) {
 	ms, err := db.migrations()
 	if err != nil {
 		return nil, err
@@ -72,6 +81,9 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		var did bool
 		err := db.Update(ctx, func(tx *Tx) error {
 			if db.Dialect == Postgres {
@@ -101,7 +113,7 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 			applied = append(applied, m.name)
 		}
 	}
-	return applied, db.CheckSchema(ctx)
+	return applied, nil
 }
 
 // CheckSchema refuses a database whose schema this binary does not know

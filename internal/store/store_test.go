@@ -29,25 +29,37 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 func each(t *testing.T, fn func(t *testing.T, db *store.DB, clk *clock)) {
 	for _, target := range testutil.Targets(t) {
 		t.Run(target.Name, func(t *testing.T) {
-			ctx := context.Background()
-			db, err := store.Open(ctx, target.DSN)
-			if err != nil {
+			db, clk := open(t, target)
+			if _, err := db.Migrate(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { db.Close() })
-			clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-			db.Now = clk.Now
-			if _, err := db.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := db.EnsureDefaultClinic(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.EnsureProtocol(ctx); err != nil {
-				t.Fatal(err)
-			}
+			seed(t, db)
 			fn(t, db, clk)
 		})
+	}
+}
+
+// open opens a target's database, not yet migrated, on a test clock.
+func open(t *testing.T, target testutil.Target) (*store.DB, *clock) {
+	t.Helper()
+	db, err := store.Open(context.Background(), target.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	db.Now = clk.Now
+	return db, clk
+}
+
+// seed adds the default clinic and protocol to a migrated database.
+func seed(t *testing.T, db *store.DB) {
+	t.Helper()
+	if _, err := db.EnsureDefaultClinic(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EnsureProtocol(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
