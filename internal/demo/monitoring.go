@@ -32,7 +32,7 @@ type reading struct {
 
 func (r reading) observation(at time.Time) clinical.Observation {
 	return clinical.Observation{At: at, Systolic: new(r.sys), Diastolic: new(r.dia), Pulse: new(r.pulse), SpO2: new(r.spo2),
-		RespRate: new(r.resp), Anxiety: new(r.anx), MOAAS: new(r.m), Consciousness: "A", OnOxygen: new(false),
+		RespRate: new(r.resp), TempC: new(36.8), Anxiety: new(r.anx), MOAAS: new(r.m), Consciousness: "A", OnOxygen: new(false),
 		Signs: r.signs, Measures: r.measures}
 }
 

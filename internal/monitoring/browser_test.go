@@ -51,10 +51,20 @@ func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
 		t.Fatalf("after saving: %q", h1)
 	}
 	bt.CheckAccessibility(t, tablet)
+	// The session's chart is drawn across its figure, above the table.
+	bt.Run(t, tablet, chromedp.WaitVisible(chromedp.CSS("#session-chart canvas")))
+	if w := bt.Get(t, tablet, chromedp.Evaluate[float64](`document.querySelector("#session-chart canvas").getBoundingClientRect().width /
+		document.querySelector("figure.app-chart").clientWidth`)); w < 0.9 {
+		t.Errorf("the chart is %.0f %% of its figure's width", w*100)
+	}
 
 	// The board shows the alert live.
 	bt.Run(t, boardCtx, chromedp.WaitVisible(chromedp.CSS(".app-board__row--critical")))
 	row := bt.Get(t, boardCtx, chromedp.Text(chromedp.CSS(".app-board__row--critical")))
+	// On a desktop screen the board shows every column without scrolling.
+	if over := bt.Get(t, boardCtx, chromedp.Evaluate[float64](`(c => c.scrollWidth - c.clientWidth)(document.querySelector(".app-board-container"))`)); over > 0 {
+		t.Errorf("the board scrolls sideways by %.0f px at 1280 px", over)
+	}
 	for _, want := range []string{"Lovelace", "critical", "9/10", "Acknowledge"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("board row %q lacks %q", row, want)

@@ -167,7 +167,7 @@ func (s *Server) webCallbackQueue(w http.ResponseWriter, r *http.Request) error 
 	now, most := time.Now(), s.maxAttempts(r)
 	page := web.CallbackQueuePage{Base: s.base(r, "Callback queue"), Closed: closed, DueNow: st.DueNow, Escalations: len(st.Escalations),
 		Now: now.In(web.London).Format("15:04:05")}
-	page.Nav = "callbacks"
+	page.Nav, page.Wide = "callbacks", true
 	for _, c := range cs {
 		row := callbackRow(c, now, a.UserID, most)
 		if row.Mine {

@@ -32,7 +32,7 @@ func (s *Server) webBoard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := web.BoardPage{Base: s.base(r, "Live board"), ClinicID: clinic, EventsURL: fmt.Sprintf("/api/v1/clinics/%d/events", clinic), UpdatedAt: b.Now}
-	p.Nav = "board"
+	p.Nav, p.Wide = "board", true
 	p.Duty.CanStart = a.Role == ketacare.RolePrescriber
 	for _, d := range b.OnDuty {
 		self := d.UserID == a.UserID
@@ -243,6 +243,7 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, closeReas
 	page := web.SessionPage{Base: s.base(r, "Session"), Patient: rec.Patient, Session: sessionView(rec.Session, rec.Now),
 		CADSSDue: rec.CADSSDue, Gate: gateView(rec.Gate), ProtocolVersion: rec.Protocol.Version,
 		EventsURL: fmt.Sprintf("/api/v1/sessions/%d/events", id), CloseReason: closeReason}
+	page.Wide = true
 	if rec.Session.DoseAt == nil {
 		page.BaselineComplete = !clinical.LastScheduledObservationAt(store.Readings(rec.Observations), rec.Now).IsZero()
 	}

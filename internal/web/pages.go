@@ -28,6 +28,10 @@ type Base struct {
 	CSRF  string
 	Flash string
 	Nav   string // the current section, for the navigation's aria-current
+	// Wide pages (live boards, a session's record) use the whole width of
+	// the screen: they are watched on large displays, and their tables
+	// would otherwise scroll sideways.
+	Wide bool
 }
 
 // Is reports whether the signed-in user has one of the roles.

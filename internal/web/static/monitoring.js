@@ -137,7 +137,25 @@
     var c3 = colour("--app-chart-series-3-colour", "#007f3b");
     var crit = colour("--app-chart-critical-colour", "#aa2016");
     var warn = colour("--app-chart-warning-colour", "#212b32");
-    var width = Math.max(300, holder.clientWidth || 600);
+    // The figure's width: the plot's holder is hidden while empty.
+    var width = Math.max(300, (holder.closest(".app-chart") || holder.parentNode).clientWidth || 600);
+    // The time axis spans at least ten minutes from the first reading, so
+    // the first few readings are not spread over a span of years.
+    var first = Math.min.apply(null, xs), last = Math.max.apply(null, xs);
+    var time = {x: {time: true, auto: false, min: first - 60, max: Math.max(last, first + 600) + 60}};
+    // Times as the pages show them: 24-hour clock, the clinic's time zone.
+    function clock(v, withDate) {
+      var opts = {hour: "2-digit", minute: "2-digit", timeZone: "Europe/London"};
+      if (withDate) {
+        opts.day = "numeric";
+        opts.month = "short";
+      }
+      return new Date(v * 1000).toLocaleString("en-GB", opts);
+    }
+    // Ticks on whole minutes at least, so no two labels read the same.
+    var xAxis = {space: 60, incrs: [60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400],
+      values: function (u, splits) { return splits.map(function (v) { return clock(v, false); }); }};
+    var xSeries = {value: function (u, v) { return v == null ? "--" : clock(v, true); }};
 
     function marks(u) {
       var ctx = u.ctx;
@@ -169,15 +187,15 @@
     holder.appendChild(anxiety);
     new window.uPlot({
       title: "Blood pressure, pulse, SpO2 (solid lines: alerts; dashed: supportive measures)",
-      width: width, height: 260, hooks: {draw: [marks]},
-      series: [{}, {label: "Systolic", stroke: c1, width: 2}, {label: "Diastolic", stroke: c1, dash: [6, 4], width: 2},
+      width: width, height: 260, hooks: {draw: [marks]}, scales: time,
+      series: [xSeries, {label: "Systolic", stroke: c1, width: 2}, {label: "Diastolic", stroke: c1, dash: [6, 4], width: 2},
         {label: "Pulse", stroke: c2, width: 2}, {label: "SpO2", stroke: c3, width: 2}],
-      axes: [{}, {label: "mmHg, /min, %"}]
+      axes: [xAxis, {label: "mmHg, /min, %"}]
     }, [xs, sys, dia, pulse, spo2], vitals);
     new window.uPlot({
       title: "Anxiety (0–10)", width: width, height: 180, hooks: {draw: [marks]},
-      scales: {y: {range: [0, 10]}},
-      series: [{}, {label: "Anxiety", stroke: crit, width: 2}]
+      scales: {x: time.x, y: {range: [0, 10]}},
+      series: [xSeries, {label: "Anxiety", stroke: crit, width: 2}], axes: [xAxis, {}]
     }, [xs, anx], anxiety);
   }
 
