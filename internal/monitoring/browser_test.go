@@ -1,6 +1,7 @@
 package monitoring_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
 	bt.Login(t, tablet, env.URL, "nurse@test.example", apptest.Password)
 	bt.Run(t, tablet, chromedp.Navigate(fmt.Sprintf("%s/sessions/%d/observe", env.URL, s)), chromedp.WaitVisible(chromedp.ID("systolic")))
 	bt.CheckAccessibility(t, tablet)
+	noSidewaysScroll(t, tablet, "the observation form")
 	bt.Run(t, tablet,
 		chromedp.SendKeys(chromedp.ID("systolic"), "132"),
 		chromedp.SendKeys(chromedp.ID("diastolic"), "84"),
@@ -51,6 +53,7 @@ func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
 		t.Fatalf("after saving: %q", h1)
 	}
 	bt.CheckAccessibility(t, tablet)
+	noSidewaysScroll(t, tablet, "the session page")
 	// The session's chart is drawn across its figure, above the table.
 	bt.Run(t, tablet, chromedp.WaitVisible(chromedp.CSS("#session-chart canvas")))
 	if w := bt.Get(t, tablet, chromedp.Evaluate[float64](`document.querySelector("#session-chart canvas").getBoundingClientRect().width /
@@ -74,5 +77,14 @@ func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
 	bt.Submit(t, boardCtx, chromedp.CSS(".app-board__row--critical form button"))
 	if row := bt.Get(t, boardCtx, chromedp.Text(chromedp.CSS("table.app-board tbody"))); !strings.Contains(row, "acknowledged by") {
 		t.Errorf("after acknowledging: %q", row)
+	}
+}
+
+// noSidewaysScroll fails the test when the page is wider than the window:
+// a nurse's tablet must not scroll sideways (tables scroll in their own box).
+func noSidewaysScroll(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	if over := bt.Get(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+		t.Errorf("%s is %.0f px wider than the window", what, over)
 	}
 }

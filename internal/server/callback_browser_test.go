@@ -46,3 +46,26 @@ func TestBrowserPublicCallbackRequest(t *testing.T) {
 		t.Fatalf("queued request: %s", r.Body)
 	}
 }
+
+// TestBrowserQueueUpdatesCanBePaused: the callback queue reloads itself
+// every 30 seconds (WCAG 2.2.2: with a way to pause it), and a paused queue
+// stays paused when the counsellor reloads it.
+func TestBrowserQueueUpdatesCanBePaused(t *testing.T) {
+	ctx := bt.New(t, 1024, 768)
+	env := apptest.Start(t, apptest.Options{})
+	bt.Login(t, ctx, env.URL, "counsellor@test.example", apptest.Password)
+	bt.Run(t, ctx, chromedp.Navigate(env.URL+"/callbacks/queue"), chromedp.WaitVisible(chromedp.CSS(".app-live-status button")))
+	status := func() string { return bt.Get(t, ctx, chromedp.Text(chromedp.CSS(".app-live-status"))) }
+	if s := status(); !strings.Contains(s, "updates every 30 seconds") || !strings.Contains(s, "Pause updates") {
+		t.Fatalf("queue status = %q", s)
+	}
+	bt.Run(t, ctx, chromedp.Click(chromedp.CSS(".app-live-status button")))
+	if s := status(); !strings.Contains(s, "Updates are paused") || !strings.Contains(s, "Resume updates") {
+		t.Fatalf("after pausing: %q", s)
+	}
+	bt.Run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".app-live-status button")))
+	if s := status(); !strings.Contains(s, "Updates are paused") {
+		t.Fatalf("after reloading a paused queue: %q", s)
+	}
+	bt.CheckAccessibility(t, ctx)
+}
