@@ -18,6 +18,12 @@ var NEWS2Parameters = []string{
 	NEWS2RespRate, NEWS2SpO2, NEWS2AirOrOxygen, NEWS2Systolic, NEWS2Pulse, NEWS2Consciousness, NEWS2TempC,
 }
 
+// NEWS2ParameterNames names the parameters as the RCP chart does.
+var NEWS2ParameterNames = map[string]string{
+	NEWS2RespRate: "Respiration rate", NEWS2SpO2: "SpO2", NEWS2AirOrOxygen: "Air or oxygen", NEWS2Systolic: "Systolic blood pressure",
+	NEWS2Pulse: "Pulse", NEWS2Consciousness: "Consciousness", NEWS2TempC: "Temperature",
+}
+
 // The NEWS2 clinical responses.
 const (
 	NEWS2Low       = "low"

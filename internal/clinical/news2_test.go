@@ -250,3 +250,11 @@ func TestLatestNEWS2Inputs(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryNEWS2ParameterHasAName(t *testing.T) {
+	for _, p := range clinical.NEWS2Parameters {
+		if clinical.NEWS2ParameterNames[p] == "" {
+			t.Errorf("NEWS2 parameter %q has no name", p)
+		}
+	}
+}

@@ -30,7 +30,8 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 	pv, _ := env.DB.CurrentProtocol(context.Background())
 	for m := 15; m <= pv.Protocol.Discharge.MinMinutesAfterDose[clinical.RouteIV]; m += 15 {
 		clock.Add(15 * time.Minute)
-		postObs(t, env, s, map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 2, "moaas": 5})
+		postObs(t, env, s, map[string]any{"systolic": 125, "diastolic": 78, "anxiety": 2, "moaas": 5,
+			"pulse": 72, "spo2": 98, "respRate": 14, "tempC": 36.8, "consciousness": "A", "onOxygen": false})
 	}
 
 	do, csrf := nurseBrowser(t, env)
@@ -51,6 +52,16 @@ func TestWebDischargeShowsFirstCheckinLink(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusConflict {
 		t.Fatalf("check-in link answers %d", resp.StatusCode)
+	}
+
+	// Read hours later, the finished session shows the NEWS2 of its last
+	// observation, not "not computed" for want of readings since.
+	clock.Add(3 * time.Hour)
+	do, _ = nurseBrowser(t, env) // signed in again: the first sign-in has expired
+	_, page := do(fmt.Sprintf("/sessions/%d", s), nil)
+	if !regexp.MustCompile(`<strong>0</strong> \(low response\), at the last observation \(`).MatchString(page) ||
+		!strings.Contains(page, "<li>Respiration rate: 0</li>") {
+		t.Errorf("the finished session's NEWS2 and its sub-scores:\n%.4000s", page)
 	}
 }
 

@@ -238,10 +238,13 @@ type Record struct {
 	// gate as signed is in Session.DischargeGate).
 	Gate clinical.GateResult
 	// NextDue is when the next observation is due; zero when none is.
-	NextDue   time.Time
-	CADSSDue  bool
-	Baseline  clinical.Observation
+	NextDue  time.Time
+	CADSSDue bool
+	Baseline clinical.Observation
+	// NEWS2 is the score now, or for a finished session at its last
+	// observation (NEWS2At).
 	NEWS2     *clinical.NEWS2Result
+	NEWS2At   time.Time
 	Now       time.Time
 	Completed bool
 }
@@ -280,7 +283,17 @@ func (s *Service) SessionRecord(ctx context.Context, a ketacare.Actor, sessionID
 		}
 		r.Baseline = st.baseline()
 		mp := r.Protocol.Protocol.Monitoring
-		if n, ok := clinical.SessionNEWS2(mp, all, r.Now, r.Session.SpO2Scale2); ok {
+		r.NEWS2At = r.Now
+		if !r.Session.Live() && len(all) > 0 {
+			// A finished session's score is the one at its last observation.
+			r.NEWS2At = all[0].At
+			for _, o := range all[1:] {
+				if o.At.After(r.NEWS2At) {
+					r.NEWS2At = o.At
+				}
+			}
+		}
+		if n, ok := clinical.SessionNEWS2(mp, all, r.NEWS2At, r.Session.SpO2Scale2); ok {
 			r.NEWS2 = &n
 		}
 		r.Gate = s.gate(r.Protocol.Protocol, st, r.Now)

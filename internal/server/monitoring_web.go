@@ -254,10 +254,13 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, closeReas
 	if rec.Session.DischargeGate != nil {
 		page.DischargeGate = gateView(*rec.Session.DischargeGate)
 	}
+	if !rec.Session.Live() && !rec.NEWS2At.Equal(rec.Now) {
+		page.NEWS2At = rec.NEWS2At
+	}
 	if rec.NEWS2 != nil {
 		page.NEWS2, page.NEWS2Response = strconv.Itoa(rec.NEWS2.Total), rec.NEWS2.Response
 		for _, p := range clinical.NEWS2Parameters {
-			page.NEWS2Subscores = append(page.NEWS2Subscores, web.GateItemView{Code: p, Label: strconv.Itoa(rec.NEWS2.Subscores[p])})
+			page.NEWS2Subscores = append(page.NEWS2Subscores, web.GateItemView{Code: clinical.NEWS2ParameterNames[p], Label: strconv.Itoa(rec.NEWS2.Subscores[p])})
 		}
 	}
 	if !rec.NextDue.IsZero() {

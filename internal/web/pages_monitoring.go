@@ -202,14 +202,18 @@ type GateItemView struct {
 // record, acknowledge and discharge. It prints as the session record.
 type SessionPage struct {
 	Base
-	Patient         ketacare.Patient
-	Session         SessionView
-	Observations    []ObservationView
-	Alerts          []AlertView
-	Outstanding     []AlertView
-	NEWS2           string
-	NEWS2Response   string
-	NEWS2Subscores  []GateItemView
+	Patient        ketacare.Patient
+	Session        SessionView
+	Observations   []ObservationView
+	Alerts         []AlertView
+	Outstanding    []AlertView
+	NEWS2          string
+	NEWS2Response  string
+	NEWS2Subscores []GateItemView
+	// NEWS2At is zero while the session is live (the score is now's); for
+	// a finished session, the time of its last observation, whose score
+	// it is.
+	NEWS2At         time.Time
 	NextDue         string
 	Overdue         bool
 	CADSSDue        bool
