@@ -3,10 +3,13 @@ package monitoring_test
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/ketacare/ketacare/internal/apptest"
@@ -86,5 +89,36 @@ func noSidewaysScroll(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
 	if over := bt.Get(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
 		t.Errorf("%s is %.0f px wider than the window", what, over)
+	}
+}
+
+// TestBrowserSessionRecordPrints: the session record prints with its
+// summary on portrait pages and the wide table of observations on landscape
+// pages of its own.
+func TestBrowserSessionRecordPrints(t *testing.T) {
+	ctx := bt.New(t, 1280, 900)
+	env := apptest.Start(t, apptest.Options{})
+	p := readyPatient(t, env, "Printer", "", clinical.RouteIV, "ketamine", 35)
+	s := openDosed(t, env, p, map[string]any{"systolic": 120, "diastolic": 76, "anxiety": 2, "moaas": 5})
+	postObs(t, env, s, map[string]any{"systolic": 128, "diastolic": 80, "pulse": 80, "spo2": 98, "respRate": 14, "tempC": 36.9,
+		"consciousness": "A", "onOxygen": false, "anxiety": 4, "moaas": 5, "signs": []string{"restlessness"}})
+	bt.Login(t, ctx, env.URL, "nurse@test.example", apptest.Password)
+	bt.Run(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/sessions/%d", env.URL, s)), chromedp.WaitVisible(chromedp.ID("observations")))
+	pdf, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var portrait, landscape int
+	for _, m := range regexp.MustCompile(`/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]`).FindAllSubmatch(pdf.Data, -1) {
+		w, _ := strconv.ParseFloat(string(m[1]), 64)
+		h, _ := strconv.ParseFloat(string(m[2]), 64)
+		if w > h {
+			landscape++
+		} else {
+			portrait++
+		}
+	}
+	if portrait == 0 || landscape == 0 {
+		t.Errorf("the printed record has %d portrait and %d landscape pages; want the summary upright and the observations across", portrait, landscape)
 	}
 }
