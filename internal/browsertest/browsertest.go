@@ -138,6 +138,14 @@ type Violation struct {
 	} `json:"nodes"`
 }
 
+// SidewaysOverflow returns how many pixels the page is wider than the
+// window: more than zero means it scrolls sideways (tables are meant to
+// scroll in boxes of their own instead).
+func SidewaysOverflow(t testing.TB, ctx context.Context) float64 {
+	t.Helper()
+	return Get(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`))
+}
+
 // CheckAccessibility runs axe-core in the current page and fails the test
 // on every serious or critical violation.
 func CheckAccessibility(t testing.TB, ctx context.Context) {

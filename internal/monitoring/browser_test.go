@@ -87,7 +87,7 @@ func TestBrowserNurseObservationRaisesAlertOnLiveBoard(t *testing.T) {
 // a nurse's tablet must not scroll sideways (tables scroll in their own box).
 func noSidewaysScroll(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
-	if over := bt.Get(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+	if over := bt.SidewaysOverflow(t, ctx); over > 0 {
 		t.Errorf("%s is %.0f px wider than the window", what, over)
 	}
 }

@@ -43,7 +43,7 @@ func TestBrowserEveryPageOnAPhone(t *testing.T) {
 			}
 			seen[page] = true
 			bt.Run(t, ctx, chromedp.Navigate(page))
-			if over := bt.Get(t, ctx, chromedp.Evaluate[float64](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+			if over := bt.SidewaysOverflow(t, ctx); over > 0 {
 				t.Errorf("%s: %s is %.0f px wider than a phone", email, page, over)
 			}
 			bt.CheckAccessibility(t, ctx)

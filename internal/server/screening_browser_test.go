@@ -31,7 +31,7 @@ func TestPatientCompletesScreeningLinkOnAPhone(t *testing.T) {
 	}
 	noHorizontalScroll := func() {
 		t.Helper()
-		if !browsertest.Get(t, ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
+		if browsertest.SidewaysOverflow(t, ctx) > 0 {
 			t.Error("the page scrolls sideways on a 390 px wide screen")
 		}
 	}
