@@ -81,6 +81,7 @@ type options struct {
 	dsn        string
 	pid        int
 	idempotent bool
+	randomKeys bool
 	ack        bool
 	cpuProfile string
 	memProfile string
@@ -101,7 +102,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.url, "url", "", "base URL of a running server on the loopback interface (empty: start one in this process)")
 	fs.StringVar(&o.dsn, "db", "", "the running server's database (with -url), to prepare the sessions in")
 	fs.IntVar(&o.pid, "pid", 0, "process id of the running server, to report its memory")
-	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation")
+	fs.BoolVar(&o.idempotent, "idempotency-key", false, "send an Idempotency-Key with each observation, a UUID of version 7 (ordered by time) as the API advises")
+	fs.BoolVar(&o.randomKeys, "random-keys", false, "with -idempotency-key: random keys (UUID version 4) instead, as a client that ignores the advice sends")
 	fs.BoolVar(&o.ack, "ack", true, "acknowledge every alert the board shows, as the staff would (false: alerts pile up unacknowledged, and every answer lists them)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.StringVar(&o.trace, "trace", "", "write an execution trace of one second in the middle of the load to this file")
@@ -571,7 +573,8 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				body = obs.appendJSON(body[:0])
 				extra = extra[:0]
 				if o.idempotent {
-					extra = fmt.Appendf(extra, "Idempotency-Key: load-%d-%d\r\n", sid, n)
+					extra = append(extra, "Idempotency-Key: "...)
+					extra = append(append(extra, idempotencyKey(o.randomKeys)...), "\r\n"...)
 				}
 				t0 := time.Now()
 				var timing *alertTiming

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // poster sends one simulated session's POSTs over its own keep-alive
@@ -188,4 +190,15 @@ func (p *poster) close() {
 		p.conn.Close()
 		p.conn = nil
 	}
+}
+
+// idempotencyKey returns a new Idempotency-Key: a UUID of version 7, whose
+// leading bits are the time, so that the server's key index grows at one end
+// as the API advises; or, when random, one of version 4, which lands
+// anywhere in that index.
+func idempotencyKey(random bool) string {
+	if random {
+		return uuid.NewString()
+	}
+	return uuid.Must(uuid.NewV7()).String()
 }

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The poster's requests are valid HTTP/1.1 that net/http's server reads
@@ -164,5 +166,20 @@ func TestLoadInProcess(t *testing.T) {
 	if measured < 20 || warm < 10 || failed != 0 || alerts < 5 || acked < alerts || ackFailed != 0 || queued != 0 {
 		t.Errorf("measured %d, warm-up %d, failed %d, alerts %d, acknowledged %d (%d failed):\n%s",
 			measured, warm, failed, alerts, acked, ackFailed, &out)
+	}
+}
+
+func TestIdempotencyKeysOrderedByTime(t *testing.T) {
+	first := idempotencyKey(false)
+	time.Sleep(2 * time.Millisecond)
+	second := idempotencyKey(false)
+	if v := uuid.MustParse(first).Version(); v != 7 {
+		t.Errorf("key %s is of version %d, want 7", first, v)
+	}
+	if first >= second {
+		t.Errorf("a later key %s does not sort after %s", second, first)
+	}
+	if v := uuid.MustParse(idempotencyKey(true)).Version(); v != 4 {
+		t.Errorf("a random key is of version %d, want 4", v)
 	}
 }

@@ -55,7 +55,7 @@ func (s *Server) openAPI() map[string]any {
 		}
 		if rt.Idempotent {
 			params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header", "required": false,
-				"description": "A retry with the same key returns the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body answers 422, and 409 while the first request is still running. Keys are kept for a day.",
+				"description": "A retry with the same key returns the first response (header Idempotent-Replayed: true) and creates nothing; the same key with another body answers 422, and 409 while the first request is still running. Keys are kept for a day. Send a new UUID of version 7 (RFC 9562) with each request: keys that begin with the time are stored at one end of the key index, while random ones scatter its writes.",
 				"schema":      map[string]any{"type": "string", "maxLength": 200}})
 		}
 		if params != nil {
