@@ -107,15 +107,23 @@ func (tx *Tx) OpenAlerts(ctx context.Context, sessionID int64) ([]Alert, error) 
 // SessionAlerts lists every alert of a session, oldest first. The caller
 // has authorised and audited the access.
 func (tx *Tx) SessionAlerts(ctx context.Context, sessionID int64) ([]Alert, error) {
-	return tx.listAlerts(ctx, "session_id = ? ORDER BY raised_at, id", sessionID)
+	return queryList(ctx, tx, scanAlert, sessionAlertsQuery+" ORDER BY raised_at, id", sessionID)
 }
 
 // OutstandingAlerts lists the session's alerts that are open or still
 // unacknowledged, oldest first.
 func (tx *Tx) OutstandingAlerts(ctx context.Context, sessionID int64) ([]Alert, error) {
-	return tx.listAlerts(ctx, "session_id = ? AND (cleared_at IS NULL OR (acknowledged_at IS NULL AND tier <> ? AND rule <> ?)) ORDER BY raised_at, id",
-		sessionID, string(clinical.TierInfo), string(clinical.RuleObservationOverdue))
+	return queryList(ctx, tx, scanAlert, outstandingAlertsQuery, sessionID, string(clinical.TierInfo), string(clinical.RuleObservationOverdue))
 }
+
+// A session's alerts, through the index keyed by block (blocks.go); the
+// caller adds conditions and the order.
+var (
+	sessionAlertsQuery = withBlocks("session_alerts", "id") + "SELECT " + alertColumns +
+		" FROM block CROSS JOIN session_alerts WHERE id_block = block.n AND session_id = ?"
+	outstandingAlertsQuery = sessionAlertsQuery +
+		" AND (cleared_at IS NULL OR (acknowledged_at IS NULL AND tier <> ? AND rule <> ?)) ORDER BY raised_at, id"
+)
 
 func (tx *Tx) listAlerts(ctx context.Context, where string, args ...any) ([]Alert, error) {
 	return queryList(ctx, tx, scanAlert, "SELECT "+alertColumns+" FROM session_alerts WHERE "+where, args...)

@@ -3,14 +3,15 @@ package store
 // Lookups keyed by block.
 //
 // Every observation adds an entry to two lookups: its session's
-// observations and its patient's audit entries. Keyed by session or patient
-// first, the entries of a thousand live sessions land in a thousand leaves
-// scattered through the file, and every commit and every checkpoint writes
-// each of them back whole for the few bytes it gained; under load the single
-// writer spends its time waiting for that disk flush. So those two indexes
-// are keyed by the row's block of ids first (migration 0014: id_block is
-// id >> 12, seq_block is seq >> 12, 4,096 rows a block): the new entries of
-// every session fall in the few leaves of the current block. A lookup visits
+// observations and its patient's audit entries; every alert, to its
+// session's alerts. Keyed by session or patient first, the entries of a
+// thousand live sessions land in a thousand leaves scattered through the
+// file, and every commit and every checkpoint writes each of them back whole
+// for the few bytes it gained; under load the single writer spends its time
+// waiting for that disk flush. So those indexes are keyed by the row's block
+// of ids first (migrations 0014 and 0015: id_block is id >> 12, seq_block is
+// seq >> 12, 4,096 rows a block): the new entries of every session fall in
+// the few leaves of the current block. A lookup visits
 // the blocks in turn, one index search each (a clinic's whole history is a
 // few hundred blocks).
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,10 @@ import (
 	"github.com/ketacare/ketacare/internal/testutil"
 )
 
-// A session's observations, a patient's observations and a patient's audit
-// entries are found through indexes keyed by block of 4,096 ids first: the
-// lookups must find every row of every block, in order, and nobody else's.
+// A session's observations and alerts, a patient's observations and a
+// patient's audit entries are found through indexes keyed by block of 4,096
+// ids first: the lookups must find every row of every block, in order, and
+// nobody else's.
 func TestLookupsAcrossBlocks(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB, clk *clock) {
 		checkLookups(t, db, fillAcrossBlocks(t, db, clk))
@@ -33,8 +35,8 @@ func TestBlockMigrationKeepsEarlierRows(t *testing.T) {
 			seed(t, db)
 			f := fillAcrossBlocks(t, db, clk)
 			applied, err := db.Migrate(context.Background())
-			if err != nil || len(applied) != 1 || applied[0] != "0014_lookup_by_block.sql" {
-				t.Fatalf("migrate applied %v, err %v; want 0014 alone", applied, err)
+			if err != nil || !slices.Equal(applied, []string{"0014_lookup_by_block.sql", "0015_alerts_by_block.sql"}) {
+				t.Fatalf("migrate applied %v, err %v; want 0014 and 0015", applied, err)
 			}
 			checkLookups(t, db, f)
 		})
@@ -52,7 +54,8 @@ const blockTestRows = 5000 // more than a block of 4,096
 
 // fillAcrossBlocks stores three sessions (two of patient A) whose
 // observations interleave over more than one block, the third's timed
-// backwards, and an audit entry for each observation's patient.
+// backwards, an audit entry for each observation's patient, and an alert
+// with each observation (see alertOf).
 func fillAcrossBlocks(t *testing.T, db *store.DB, clk *clock) blockRows {
 	t.Helper()
 	ctx := context.Background()
@@ -70,13 +73,14 @@ func fillAcrossBlocks(t *testing.T, db *store.DB, clk *clock) blockRows {
 	f.pa, f.pb = pa.ID, pb.ID
 	start := clk.Now()
 	err = db.Update(ctx, func(tx *store.Tx) error {
+		var sessions [3]store.DosingSession
 		for i, p := range []int64{pa.ID, pb.ID, pa.ID} {
 			s, err := tx.InsertDosingSession(ctx, f.rx, store.NewDosingSession{PatientID: p, ClinicID: f.rx.HomeClinic(),
 				Drug: "ketamine", Route: clinical.RouteIV, DoseMg: 35, Protocol: 1})
 			if err != nil {
 				return err
 			}
-			f.sessions[i] = s.ID
+			sessions[i], f.sessions[i] = s, s.ID
 		}
 		for i := range blockTestRows {
 			at := start.Add(time.Duration(i) * time.Second)
@@ -87,6 +91,16 @@ func fillAcrossBlocks(t *testing.T, db *store.DB, clk *clock) blockRows {
 				Source: "api", RecordedBy: f.rx.UserID, ProtocolVersion: 1}
 			if err := tx.InsertObservation(ctx, rec); err != nil {
 				return err
+			}
+			firing, open := alertOf(i)
+			a, err := tx.RaiseAlert(ctx, f.rx, sessions[i%3], firing, rec.ID, 1)
+			if err != nil {
+				return err
+			}
+			if !open {
+				if err := tx.ClearAlert(ctx, a.ID); err != nil {
+					return err
+				}
 			}
 			patient := pa.ID
 			if i%3 == 1 {
@@ -102,6 +116,22 @@ func fillAcrossBlocks(t *testing.T, db *store.DB, clk *clock) blockRows {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// alertOf is the alert raised with observation i of fillAcrossBlocks, and
+// whether it stays open: a warning for even i and an information for odd i,
+// each cleared at once but the last of each session's; an anxiety alert for
+// the first observation of the first session and for the last one of the
+// third (in the second block), a blood-pressure alert otherwise.
+func alertOf(i int) (f clinical.Firing, open bool) {
+	f = clinical.Firing{Rule: clinical.RuleBPWarning, Tier: clinical.TierWarning, Message: "test", Value: "165/90 mmHg"}
+	if i%2 == 1 {
+		f.Tier = clinical.TierInfo
+	}
+	if i == 0 || i == blockTestRows-3 {
+		f.Rule = clinical.RuleAnxietyWarning
+	}
+	return f, i >= blockTestRows-3
 }
 
 // checkLookups reads back what fillAcrossBlocks stored, through each lookup.
@@ -138,6 +168,7 @@ func checkLookups(t *testing.T, db *store.DB, f blockRows) {
 	if first, last := bySession[0][0].ID, bySession[0][len(bySession[0])-1].ID; first>>12 == last>>12 {
 		t.Fatalf("the observations span one block only (ids %d to %d)", first, last)
 	}
+	checkAlertLookups(t, db, f)
 
 	recs, err := db.PatientRecords(ctx, f.rx, f.pa, "observation.search")
 	if err != nil {
@@ -197,6 +228,9 @@ func TestLookupsSearchTheBlockIndexes(t *testing.T) {
 			{"session's observations", store.SessionObservationsQuery, "observations_session", []any{1}},
 			{"patient's observations", store.PatientObservationsQuery, "observations_session", []any{1}},
 			{"patient's audit entries", auditQ, "audit_log_patient", auditArgs},
+			{"session's alerts", store.SessionAlertsQuery, "session_alerts_session", []any{1}},
+			{"session's outstanding alerts", store.OutstandingAlertsQuery, "session_alerts_session", []any{1, "info", "observation-overdue"}},
+			{"session's anxiety alerts", store.AnxietyAlertsQuery, "session_alerts_session", store.AnxietyAlertsArgsForTest(1)},
 		} {
 			plan, err := db.SQLitePlanForTest(context.Background(), c.query, c.args...)
 			if err != nil {
@@ -208,4 +242,66 @@ func TestLookupsSearchTheBlockIndexes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkAlertLookups reads back the alerts fillAcrossBlocks raised, through
+// each lookup of a session's alerts.
+func checkAlertLookups(t *testing.T, db *store.DB, f blockRows) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.View(ctx, func(tx *store.Tx) error {
+		for k, id := range f.sessions {
+			var all, outstanding int
+			for i := k; i < blockTestRows; i += 3 {
+				all++
+				if firing, open := alertOf(i); open || firing.Tier != clinical.TierInfo {
+					outstanding++
+				}
+			}
+			every, err := tx.SessionAlerts(ctx, id)
+			if err != nil {
+				return err
+			}
+			checkAlerts(t, "alerts", id, every, all)
+			if every[0].ID>>12 == every[len(every)-1].ID>>12 {
+				t.Fatalf("the alerts span one block only (ids %d to %d)", every[0].ID, every[len(every)-1].ID)
+			}
+			out, err := tx.OutstandingAlerts(ctx, id)
+			if err != nil {
+				return err
+			}
+			checkAlerts(t, "outstanding alerts", id, out, outstanding)
+			open, err := tx.OpenAlerts(ctx, id)
+			if err != nil {
+				return err
+			}
+			checkAlerts(t, "open alerts", id, open, 1)
+			fired, err := tx.WarningFiredForTest(ctx, id)
+			if err != nil {
+				return err
+			}
+			if want := k != 1; fired != want {
+				t.Errorf("session %d: an anxiety alert fired %v, want %v", id, fired, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkAlerts(t *testing.T, what string, sessionID int64, alerts []store.Alert, want int) {
+	t.Helper()
+	if len(alerts) != want {
+		t.Fatalf("session %d: %d %s, want %d", sessionID, len(alerts), what, want)
+	}
+	for k, a := range alerts {
+		if a.SessionID != sessionID {
+			t.Fatalf("session %d's %s list alert %d of session %d", sessionID, what, a.ID, a.SessionID)
+		}
+		if k > 0 && a.ID <= alerts[k-1].ID {
+			t.Fatalf("session %d's %s: alert %d listed after %d", sessionID, what, a.ID, alerts[k-1].ID)
+		}
+	}
 }

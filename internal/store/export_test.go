@@ -31,7 +31,19 @@ func (db *DB) WriterPragmaForTest(ctx context.Context, name string) (string, err
 var (
 	SessionObservationsQuery = sessionObservationsQuery
 	PatientObservationsQuery = patientObservationsQuery
+	SessionAlertsQuery       = sessionAlertsQuery
+	OutstandingAlertsQuery   = outstandingAlertsQuery
+	AnxietyAlertsQuery       = anxietyAlertsQuery
 )
+
+// AnxietyAlertsArgsForTest are AnxietyAlertsQuery's arguments (tests only).
+func AnxietyAlertsArgsForTest(sessionID int64) []any { return anxietyAlertsArgs(sessionID) }
+
+// WarningFiredForTest reports whether an anxiety alert fired in the session
+// (tests only).
+func (tx *Tx) WarningFiredForTest(ctx context.Context, sessionID int64) (bool, error) {
+	return tx.followupWarningFired(ctx, sessionID)
+}
 
 // AuditQueryForTest is the query ListAudit runs for f (tests only).
 func AuditQueryForTest(f AuditFilter) (string, []any) { return auditQuery(f) }

@@ -65,11 +65,16 @@ type StoredClassification struct {
 var anxietyRules = []any{string(clinical.RuleAnxietyWarning), string(clinical.RuleAnxietyRise), string(clinical.RuleAnxietyCritical),
 	string(clinical.RulePanic)}
 
+// anxietyAlertsQuery counts a session's anxiety alerts, through the index
+// keyed by block (blocks.go); its arguments are anxietyAlertsArgs.
+var anxietyAlertsQuery = withBlocks("session_alerts", "id") + "SELECT COUNT(*) FROM block CROSS JOIN session_alerts" +
+	" WHERE id_block = block.n AND session_id = ? AND rule IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(anxietyRules)), ", ") + ")"
+
+func anxietyAlertsArgs(sessionID int64) []any { return append([]any{sessionID}, anxietyRules...) }
+
 func (tx *Tx) followupWarningFired(ctx context.Context, sessionID int64) (bool, error) {
 	var n int
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(anxietyRules)), ", ")
-	err := tx.queryRow(ctx, "SELECT COUNT(*) FROM session_alerts WHERE session_id = ? AND rule IN ("+marks+")",
-		append([]any{sessionID}, anxietyRules...)...).Scan(&n)
+	err := tx.queryRow(ctx, anxietyAlertsQuery, anxietyAlertsArgs(sessionID)...).Scan(&n)
 	return n > 0, err
 }
 
