@@ -573,8 +573,7 @@ func load(ctx context.Context, out io.Writer, o options, db *store.DB, base, tok
 				body = obs.appendJSON(body[:0])
 				extra = extra[:0]
 				if o.idempotent {
-					extra = append(extra, "Idempotency-Key: "...)
-					extra = append(append(extra, idempotencyKey(o.randomKeys)...), "\r\n"...)
+					extra = fmt.Appendf(extra, "Idempotency-Key: %s\r\n", idempotencyKey(o.randomKeys))
 				}
 				t0 := time.Now()
 				var timing *alertTiming

@@ -11,9 +11,8 @@ package store
 // waiting for that disk flush. So those indexes are keyed by the row's block
 // of ids first (migrations 0014 and 0015: id_block is id >> 12, seq_block is
 // seq >> 12, 4,096 rows a block): the new entries of every session fall in
-// the few leaves of the current block. A lookup visits
-// the blocks in turn, one index search each (a clinic's whole history is a
-// few hundred blocks).
+// the few leaves of the current block. A lookup visits the blocks in turn,
+// one index search each (a clinic's whole history is a few hundred blocks).
 
 // withBlocks is a WITH clause naming block(n): the block numbers 0 to that
 // of the highest id in table, for a query to join the block-keyed index on
